@@ -25,8 +25,8 @@ export async function webRoutes(app: FastifyInstance, opts: { root?: string } = 
     wildcard: false,
     // Hashed asset names change with content, so they can be cached for good; index.html cannot.
     setHeaders: (res, path) => {
-      res.setHeader('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache')
-      res.setHeader('x-content-type-options', 'nosniff')
+      res.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache')
+      res.header('x-content-type-options', 'nosniff')
     },
   })
 }
