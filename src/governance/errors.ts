@@ -1,0 +1,31 @@
+import { CommonsError } from '../errors.js'
+
+/** A genesis whose governance fields are missing or outside the hard limits. */
+export class InvalidGovernanceGenesisError extends CommonsError {
+  constructor(message: string, cause?: unknown) {
+    super('invalid_genesis', `genesis is not valid for governance: ${message}`, { status: 400, cause })
+  }
+}
+
+/** A snapshot whose content does not hash to the root stored with it, or of another network. */
+export class CorruptSnapshotError extends CommonsError {
+  constructor(message: string) {
+    super('corrupt_snapshot', `governance snapshot rejected: ${message}`, { status: 500 })
+  }
+}
+
+/** Final entries must be applied in increasing index order. */
+export class OutOfOrderEntryError extends CommonsError {
+  constructor(index: number, lastIndex: number) {
+    super('out_of_order_entry', `final entry ${index} applied after ${lastIndex}: entries must be applied once, in log order`, {
+      status: 500,
+    })
+  }
+}
+
+/** A lookup of something the state does not hold (unknown proposal id, model hash). */
+export class GovernanceNotFoundError extends CommonsError {
+  constructor(what: string) {
+    super('not_found', `${what} not found`, { status: 404 })
+  }
+}

@@ -1,0 +1,134 @@
+import { admissionPeriodOf } from './clock.js'
+import { reject } from './rejections.js'
+import { delegateCap } from './tally.js'
+import type { DelegateBody, VouchBody } from './bodies.js'
+import type { FinalEntry, GovState } from './types.js'
+
+/**
+ * Membership: vouching (admission), leaving, delegation. Each `apply…` checks everything first and
+ * rejects (throws `Rejected`) before touching the state, then mutates.
+ */
+
+export function isActiveMember(state: GovState, id: string): boolean {
+  return state.members[id]?.status === 'active'
+}
+
+export function activeMemberIds(state: GovState): string[] {
+  const out: string[] = []
+  for (const [id, m] of Object.entries(state.members)) if (m.status === 'active') out.push(id)
+  return out.sort()
+}
+
+function requireMember(state: GovState, author: string): void {
+  if (!isActiveMember(state, author)) reject('not_a_member', `${author} is not an active member`)
+}
+
+/** Whether `voucher` may vouch now; the vouch counts toward admission only while this holds. */
+function vouchingRight(state: GovState, voucher: string): { ok: true } | { ok: false; reason: 'not_a_member' | 'vouch_penalty' | 'vouch_probation'; detail: string } {
+  const member = state.members[voucher]
+  if (member === undefined || member.status !== 'active') return { ok: false, reason: 'not_a_member', detail: `${voucher} is not an active member` }
+  const record = state.vouchers[voucher]
+  if (record !== undefined && state.time < record.penaltyUntil) {
+    return { ok: false, reason: 'vouch_penalty', detail: `vouching suspended until ${record.penaltyUntil} (expulsion ${record.penaltyCause})` }
+  }
+  // Members vouch from the admission period after the one they joined in, so a ring cannot
+  // compound its admissions within a period.
+  if (member.admittedAt !== null && admissionPeriodOf(state, member.since) >= admissionPeriodOf(state, state.time)) {
+    return { ok: false, reason: 'vouch_probation', detail: 'new members may vouch from the next admission period' }
+  }
+  return { ok: true }
+}
+
+/**
+ * `member-vouch`: an active member vouches for a candidate. When the candidate holds
+ * `vouchesRequired` vouches from members who still have the right to vouch, it is admitted at once.
+ * A member gives at most `maxAdmissionsPerVoucherPerPeriod` vouches per admission period.
+ */
+export function applyVouch(state: GovState, fe: FinalEntry, body: VouchBody): void {
+  const voucher = fe.entry.author
+  const right = vouchingRight(state, voucher)
+  if (!right.ok) reject(right.reason, right.detail)
+  const { candidate } = body
+  if (candidate === voucher) reject('self_vouch', 'a member cannot vouch for itself')
+  const target = state.members[candidate]
+  if (target?.status === 'active') reject('already_member', `${candidate} is already a member`)
+  if (target?.status === 'expelled') reject('candidate_expelled', `${candidate} was expelled (proposal ${target.expelledBy})`)
+  const pending = state.candidates[candidate]
+  if (pending?.vouches.some((v) => v.voucher === voucher)) reject('duplicate_vouch', `already vouched for ${candidate}`)
+  const period = admissionPeriodOf(state, state.time)
+  const record = state.vouchers[voucher]
+  const used = record !== undefined && record.period === period ? record.count : 0
+  if (used >= state.params.maxAdmissionsPerVoucherPerPeriod) {
+    reject('vouch_rate_limited', `${used} vouches already given in admission period ${period}`)
+  }
+
+  if (record === undefined) state.vouchers[voucher] = { period, count: 1, penaltyUntil: 0, penaltyCause: null }
+  else {
+    record.period = period
+    record.count = used + 1
+  }
+  const entry = { voucher, index: fe.index }
+  const vouches = [...(pending?.vouches ?? []), entry].sort((a, b) => (a.voucher < b.voucher ? -1 : 1))
+  const valid = vouches.filter((v) => vouchingRight(state, v.voucher).ok)
+  if (valid.length >= state.params.vouchesRequired) {
+    delete state.candidates[candidate]
+    state.members[candidate] = {
+      status: 'active',
+      since: state.time,
+      admittedAt: fe.index,
+      vouchedBy: valid,
+      leftAt: null,
+      expelledBy: null,
+    }
+  } else {
+    state.candidates[candidate] = { vouches }
+  }
+}
+
+/** `member-leave`: an active member leaves (not the last one: someone must be able to govern). */
+export function applyLeave(state: GovState, fe: FinalEntry): void {
+  const author = fe.entry.author
+  requireMember(state, author)
+  if (activeMemberIds(state).length <= 1) reject('last_member', 'the last active member cannot leave')
+  const member = state.members[author]!
+  member.status = 'left'
+  member.leftAt = fe.index
+  dropDelegationsOf(state, author)
+}
+
+/** Removes the delegation given by `id` and every delegation given to `id`. */
+export function dropDelegationsOf(state: GovState, id: string): void {
+  delete state.delegations[id]
+  for (const [from, d] of Object.entries(state.delegations)) if (d.to === id) delete state.delegations[from]
+}
+
+export function delegatorsOf(state: GovState, id: string): string[] {
+  const out: string[] = []
+  for (const [from, d] of Object.entries(state.delegations)) if (d.to === id) out.push(from)
+  return out.sort()
+}
+
+/**
+ * `delegate`: give (or with `to: null` revoke) one's vote to another member. At most one hop:
+ * a member who delegates cannot receive delegations and vice versa. A delegate may carry at most
+ * ⌊maxDelegateShare × active members⌋ delegations; beyond that the delegation is refused
+ * (`delegate_cap`). The tally applies the same cap against each proposal's frozen electorate.
+ */
+export function applyDelegate(state: GovState, fe: FinalEntry, body: DelegateBody): void {
+  const author = fe.entry.author
+  requireMember(state, author)
+  if (body.to === null) {
+    if (state.delegations[author] === undefined) reject('no_delegation', 'there is no delegation to revoke')
+    delete state.delegations[author]
+    return
+  }
+  const to = body.to
+  if (to === author) reject('self_delegation', 'a member cannot delegate to itself')
+  if (!isActiveMember(state, to)) reject('delegate_not_member', `${to} is not an active member`)
+  if (state.delegations[to] !== undefined) reject('delegation_chain', `${to} has delegated its own vote (one hop only)`)
+  if (delegatorsOf(state, author).length > 0) reject('delegation_chain', 'members who carry delegations cannot delegate (one hop only)')
+  const carried = delegatorsOf(state, to).filter((d) => d !== author).length
+  const cap = delegateCap(state.params.maxDelegateShareBps, activeMemberIds(state).length)
+  if (carried + 1 > cap) reject('delegate_cap', `${to} already carries ${carried} delegations; the cap is ${cap}`)
+  state.delegations[author] = { to, index: fe.index }
+}

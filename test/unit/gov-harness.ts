@@ -1,0 +1,138 @@
+/**
+ * Test harness for governance: a tiny single-process "network" that signs real Ed25519 entries
+ * with fixed keys, checks them the way the ledger does before they can become final (signature
+ * over the RFC 8785 form without `sig`, network, strictly increasing per-author seq), stamps them
+ * with a final checkpoint time, and feeds them to the reducer.
+ */
+import { bytesToHex, canonicalBytes, canonicalJson, hexToBytes, keyPairFromSecret, sha256, sha256Hex, sign, verify, type KeyPair } from '../../src/identity/index.js'
+import { applyEntry, initialState, type FinalEntry, type GovState, type LogEntry } from '../../src/governance/index.js'
+
+export const HOUR = 3_600_000
+export const DAY = 24 * HOUR
+export const GENESIS_TIME = 1_700_000_000_000
+
+/** Deterministic key number `i` of a named family. */
+export function testKey(family: string, i: number): KeyPair {
+  return keyPairFromSecret(sha256(`${family}-${i}`))
+}
+
+export function idOf(key: KeyPair): string {
+  return bytesToHex(key.publicKey)
+}
+
+export interface HarnessOptions {
+  members?: number
+  params?: Record<string, number>
+  epochMs?: number
+  models?: Array<Record<string, unknown>>
+}
+
+/** Test params: short periods so tests read in hours and days. */
+export const TEST_PARAMS = {
+  discussionDelayMs: HOUR,
+  votingPeriodMs: DAY,
+  timelockMs: 6 * HOUR,
+  admissionPeriodMs: 7 * DAY,
+  vouchPenaltyMs: 30 * DAY,
+}
+
+export class GovHarness {
+  readonly genesis: Record<string, unknown>
+  readonly network: string
+  readonly members: KeyPair[]
+  state: GovState
+  /** Next log index. */
+  index = 0
+  /** Time of the next final checkpoint. */
+  time = GENESIS_TIME + 1000
+  private readonly ledgerSeqs = new Map<string, number>()
+  private readonly nextSeq = new Map<string, number>()
+
+  constructor(options: HarnessOptions = {}) {
+    this.members = Array.from({ length: options.members ?? 5 }, (_, i) => testKey('member', i))
+    const witness = testKey('witness', 0)
+    this.genesis = {
+      network: 'gov-test',
+      created: GENESIS_TIME,
+      members: this.members.map(idOf),
+      witnesses: [idOf(witness)],
+      threshold: 1,
+      epochMs: options.epochMs ?? HOUR,
+      governance: { params: { ...TEST_PARAMS, ...options.params }, ...(options.models ? { models: options.models } : {}) },
+    }
+    this.network = sha256Hex(canonicalJson(this.genesis))
+    this.state = initialState(this.genesis)
+  }
+
+  /** A signed entry by `key` with its next seq (or an explicit one). */
+  entry(key: KeyPair, kind: string, body: unknown, seq?: number): LogEntry {
+    const author = idOf(key)
+    const s = seq ?? (this.nextSeq.get(author) ?? 0) + 1
+    this.nextSeq.set(author, Math.max(s, this.nextSeq.get(author) ?? 0))
+    const unsigned = { v: 1 as const, network: this.network, kind, author, seq: s, time: this.time, body }
+    return { ...unsigned, sig: bytesToHex(sign(canonicalBytes(unsigned), key.secretKey)) }
+  }
+
+  /**
+   * What the ledger does before an entry may enter the log: verify the signature, the network and
+   * that seq increases per author. Returns a reason, or null when the entry is accepted.
+   */
+  ledgerCheck(entry: LogEntry): string | null {
+    const { sig, ...unsigned } = entry
+    if (!/^[0-9a-f]{128}$/.test(sig) || !verify(hexToBytes(sig), canonicalBytes(unsigned), hexToBytes(entry.author))) return 'forged_signature'
+    if (entry.network !== this.network) return 'wrong_network'
+    const last = this.ledgerSeqs.get(entry.author) ?? 0
+    if (entry.seq <= last) return 'replayed_seq'
+    return null
+  }
+
+  /** Appends through the ledger check and, when accepted, finalizes at the current time and applies. */
+  submit(entry: LogEntry): { accepted: boolean; reason: string | null; index: number | null } {
+    const reason = this.ledgerCheck(entry)
+    if (reason !== null) return { accepted: false, reason, index: null }
+    this.ledgerSeqs.set(entry.author, entry.seq)
+    const index = this.final(entry)
+    return { accepted: true, reason: null, index }
+  }
+
+  /** Applies an entry as final WITHOUT the ledger's checks (the reducer's own defences). */
+  final(entry: LogEntry): number {
+    const fe: FinalEntry = { entry, index: this.index++, time: this.time }
+    applyEntry(this.state, fe)
+    return fe.index
+  }
+
+  /** Signs and submits; returns the log index. Throws if the ledger refused it. */
+  act(key: KeyPair, kind: string, body: unknown): number {
+    const r = this.submit(this.entry(key, kind, body))
+    if (!r.accepted) throw new Error(`ledger refused: ${r.reason}`)
+    return r.index!
+  }
+
+  /** The rejection recorded for a log index, if any. */
+  rejectionOf(index: number): string | null {
+    return this.state.rejections.find((r) => r.index === index)?.reason ?? null
+  }
+
+  advance(ms: number): void {
+    this.time += ms
+  }
+
+  /** A final checkpoint with no governance entry: only the clock moves. */
+  tick(ms = 0): void {
+    this.time += ms
+    applyEntry(this.state, { entry: this.entry(testKey('noise', 0), 'note', { text: 'tick' }), index: this.index++, time: this.time })
+  }
+
+  propose(key: KeyPair, action: Record<string, unknown>, title = 'a proposal'): number {
+    return this.act(key, 'propose', { title, action })
+  }
+
+  vote(key: KeyPair, proposal: number, choice: 'yes' | 'no' | 'abstain'): number {
+    return this.act(key, 'vote', { proposal, choice })
+  }
+}
+
+export function modelManifest(i: number): { name: string; sha256: string; license: string; provenance: string } {
+  return { name: `model-${i}`, sha256: sha256Hex(`model-file-${i}`), license: 'Apache-2.0', provenance: `trained by test ${i}` }
+}
