@@ -1,0 +1,18 @@
+import type { InferenceService, ServedModel } from '../runtime/service.js'
+import { ApiModelNotFoundError } from './errors.js'
+
+/** Finds a served model by its served name or by the sha256 of its file; 404 otherwise. */
+export function findServedModel(service: InferenceService, model: string): ServedModel {
+  const wanted = model.toLowerCase()
+  const found = service.listModels().find((m) => m.info.name === model || m.info.sha256 === wanted)
+  if (found === undefined) throw new ApiModelNotFoundError(model)
+  return found
+}
+
+/**
+ * OpenAI's `system_fingerprint` identifies the backend configuration that produced an output;
+ * ours is the model file's hash prefix, which with the seed determines the output.
+ */
+export function systemFingerprint(model: ServedModel): string {
+  return `fp_${model.info.sha256.slice(0, 12)}`
+}
