@@ -115,6 +115,11 @@ export interface Engine {
   /** Renders messages with the model's chat template (documented default if it has none). */
   applyChatTemplate(messages: readonly ChatMessage[]): string
   /**
+   * Stop strings implied by the chat template, which callers add to chat requests (e.g.
+   * `<|im_end|>` for the default ChatML template, which a model may emit as plain text).
+   */
+  readonly chatStop?: readonly string[]
+  /**
    * Runs one request in a slot. Rejects with `QueueFullError` (429) when all slots are busy and
    * the queue is full, and with `ContextLengthExceededError` (400) when the prompt cannot fit.
    */
