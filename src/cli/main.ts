@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { CommonsError } from '../errors.js'
 import { CommandFailedError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './exit.js'
 import { registerKeys } from './commands/keys.js'
+import { registerInit } from './commands/init.js'
 
 /** Builds the `commons` program. Each command lives in `commands/<name>.ts` and registers itself here. */
 export function buildProgram(): Command {
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   registerKeys(program)
+  registerInit(program)
   for (const cmd of program.commands) inheritBehaviour(cmd)
   return program
 }

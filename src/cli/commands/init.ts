@@ -1,0 +1,89 @@
+import type { Command } from 'commander'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { canonicalJson, loadOrCreateKey, nodeIdOf } from '../../identity/index.js'
+import {
+  GENESIS_FILE,
+  createGenesis,
+  loadGenesis,
+  networkIdOf,
+  readGenesisFile,
+  writeGenesis,
+  type Genesis,
+} from '../../ledger/index.js'
+import { resolveDataDir } from '../../node/datadir.js'
+import { CommandFailedError, UsageError, intFlag } from '../exit.js'
+
+interface InitOptions {
+  dataDir?: string
+  network: string
+  witness: string[]
+  member: string[]
+  epochMs: number
+  threshold?: number
+  genesis?: string
+  force?: boolean
+  json?: boolean
+}
+
+const collect = (value: string, previous: string[]): string[] => {
+  if (!/^[0-9a-f]{64}$/.test(value)) throw new UsageError(`node id must be 64 lowercase hex characters, got '${value}'`)
+  return [...previous, value]
+}
+
+/**
+ * `commons init`: creates a new network (writes `genesis.json`, this node as its first member and
+ * witness unless `--witness/--member` say otherwise) or, with `--genesis FILE`, joins an existing
+ * one. Prints the genesis path. Refuses to replace a different existing genesis without --force.
+ */
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('create a new network (writes genesis.json into the data dir) or join one with --genesis FILE')
+    .option('--data-dir <dir>', 'data directory (default $COMMONS_HOME or ~/.commons)')
+    .option('--network <name>', 'network name (new network)', 'commons-local')
+    .option('--witness <id>', 'witness node id, repeatable (default: this node)', collect, [])
+    .option('--member <id>', 'member node id, repeatable (default: this node)', collect, [])
+    .option('--epoch-ms <n>', 'epoch length in ms', intFlag('--epoch-ms', 100, 86_400_000), 5000)
+    .option('--threshold <k>', 'cosignatures for finality (default ⌊2n/3⌋+1)', intFlag('--threshold', 1, 10_000))
+    .option('--genesis <file>', 'join an existing network from its genesis file')
+    .option('--force', 'replace an existing, different genesis.json')
+    .option('--json', 'print JSON')
+    .action((opts: InitOptions) => {
+      const dataDir = resolveDataDir(opts.dataDir)
+      let genesis: Genesis
+      if (opts.genesis !== undefined) {
+        genesis = readGenesisFile(opts.genesis)
+      } else {
+        const self = nodeIdOf(loadOrCreateKey(dataDir).publicKey)
+        const witnesses = opts.witness.length > 0 ? opts.witness : [self]
+        genesis = createGenesis({
+          network: opts.network,
+          created: Date.now(),
+          members: opts.member.length > 0 ? opts.member : [self],
+          witnesses,
+          ...(opts.threshold === undefined ? {} : { threshold: opts.threshold }),
+          epochMs: opts.epochMs,
+        })
+      }
+      const existing = existsSync(join(dataDir, GENESIS_FILE)) ? loadGenesis(dataDir) : undefined
+      if (existing !== undefined && canonicalJson(existing) !== canonicalJson(genesis) && !opts.force) {
+        if (opts.genesis === undefined) {
+          // Re-running plain `init` keeps the network it already created.
+          genesis = existing
+        } else {
+          throw new CommandFailedError(
+            `${join(dataDir, GENESIS_FILE)} already holds network ${networkIdOf(existing).slice(0, 16)}…; use --force to replace it`,
+          )
+        }
+      }
+      const path = existing !== undefined && genesis === existing ? join(dataDir, GENESIS_FILE) : writeGenesis(dataDir, genesis)
+      if (opts.json) {
+        process.stdout.write(
+          `${JSON.stringify({ genesis: path, network: genesis.network, networkId: networkIdOf(genesis), witnesses: genesis.witnesses.length, threshold: genesis.threshold })}\n`,
+        )
+      } else {
+        process.stdout.write(`${path}\n`)
+      }
+    })
+}

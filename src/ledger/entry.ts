@@ -1,0 +1,189 @@
+/**
+ * Log entries: `{ v: 1, network, kind, author, seq, time, body, sig }`.
+ *
+ * - `network`: hex SHA-256 of the genesis's RFC 8785 canonical JSON (`genesis.ts`), so an entry
+ *   signed for one network is invalid on every other.
+ * - `author`: hex raw Ed25519 public key (the node id). `seq`: the author's counter, from 1; an
+ *   (author, seq) pair appears at most once in a log (a second one is a replay). Seq need not
+ *   arrive in order: an epoch batch is ordered by entry hash and entries that miss an epoch carry
+ *   over, so the log enforces uniqueness, not contiguity.
+ * - `time`: the author's claimed ms timestamp (a claim, not a fact: finality gives the order).
+ * - `sig`: hex Ed25519 signature over the RFC 8785 canonical form of the entry without `sig`.
+ *
+ * Bytes: the canonical form WITH `sig` is the entry's wire/storage form, at most 64 KiB; it is the
+ * Merkle leaf data, and SHA-256 of it is the entry hash.
+ */
+import { z } from 'zod'
+import {
+  bytesToHex,
+  canonicalJson,
+  hexToBytes,
+  sha256Hex,
+  sign,
+  verify,
+  type KeyPair,
+} from '../identity/index.js'
+import {
+  BadEntrySchemaError,
+  ForgedSignatureError,
+  OversizedEntryError,
+  UnknownKindError,
+  WrongNetworkError,
+} from './errors.js'
+import { bodySchemaOf, type BodyOf, type Kind } from './kinds.js'
+import { Hex32, Hex64, Uint } from './schemas.js'
+
+/** Maximum size of an entry's canonical form (with `sig`), in bytes. */
+export const MAX_ENTRY_BYTES = 64 * 1024
+
+/** The envelope schema; the body is checked separately against its kind's schema. */
+export const EntryEnvelopeSchema = z.strictObject({
+  v: z.literal(1),
+  network: Hex32,
+  kind: z.string().min(1).max(64),
+  author: Hex32,
+  seq: Uint.min(1),
+  time: Uint,
+  body: z.unknown(),
+  sig: Hex64,
+})
+
+/** A signed log entry. `K`/`B` narrow the kind and body for typed use. */
+export interface Entry<K extends string = string, B = unknown> {
+  readonly v: 1
+  readonly network: string
+  readonly kind: K
+  readonly author: string
+  readonly seq: number
+  readonly time: number
+  readonly body: B
+  readonly sig: string
+}
+
+/** An entry of a registered kind with its parsed body type. */
+export type KindEntry<K extends Kind> = Entry<K, BodyOf<K>>
+
+/** An entry before signing. */
+export type UnsignedEntry<K extends string = string, B = unknown> = Omit<Entry<K, B>, 'sig'>
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** The bytes the author signs: RFC 8785 canonical form without `sig`. */
+export function entrySigningBytes(entry: UnsignedEntry | Entry): Uint8Array {
+  const { sig: _sig, ...unsigned } = entry as Entry
+  return encoder.encode(canonicalJson(unsigned))
+}
+
+/** The entry's wire/storage bytes (= Merkle leaf data): RFC 8785 canonical form with `sig`. */
+export function encodeEntry(entry: Entry): Uint8Array {
+  return encoder.encode(canonicalJson(entry))
+}
+
+/** Hex SHA-256 of the entry's canonical bytes. */
+export function entryHash(bytes: Uint8Array): string {
+  return sha256Hex(bytes)
+}
+
+/** Fields an author provides; `author` comes from the key. */
+export interface EntryDraft<K extends Kind> {
+  readonly network: string
+  readonly kind: K
+  readonly seq: number
+  readonly time: number
+  readonly body: BodyOf<K>
+}
+
+/**
+ * Builds, validates and signs an entry. Throws the same typed errors as {@link decodeEntry}
+ * (unknown kind, bad schema, oversized), so nothing unsendable is ever produced.
+ */
+export function signEntry<K extends Kind>(draft: EntryDraft<K>, key: KeyPair): KindEntry<K> {
+  const unsigned: UnsignedEntry<K, BodyOf<K>> = {
+    v: 1,
+    network: draft.network,
+    kind: draft.kind,
+    author: bytesToHex(key.publicKey),
+    seq: draft.seq,
+    time: draft.time,
+    body: draft.body,
+  }
+  const sig = bytesToHex(sign(entrySigningBytes(unsigned), key.secretKey))
+  const entry = { ...unsigned, sig } as KindEntry<K>
+  checkEntryShape(entry, draft.network)
+  const size = encodeEntry(entry).length
+  if (size > MAX_ENTRY_BYTES) throw new OversizedEntryError(size, MAX_ENTRY_BYTES)
+  return entry
+}
+
+function zodDetail(err: z.ZodError): string {
+  const issue = err.issues[0]
+  if (issue === undefined) return 'schema mismatch'
+  const path = issue.path.join('.')
+  return path === '' ? issue.message : `${path}: ${issue.message}`
+}
+
+/** Envelope + network + kind + body checks (no signature). Returns the typed entry. */
+function checkEntryShape(value: unknown, network: string): Entry {
+  const env = EntryEnvelopeSchema.safeParse(value)
+  if (!env.success) throw new BadEntrySchemaError(zodDetail(env.error), String(env.error.issues[0]?.path[0] ?? '') || null)
+  const entry = env.data as Entry
+  if (entry.network !== network) throw new WrongNetworkError(network, entry.network)
+  const schema = bodySchemaOf(entry.kind)
+  if (schema === undefined) throw new UnknownKindError(entry.kind)
+  const body = schema.safeParse(entry.body)
+  if (!body.success) throw new BadEntrySchemaError(`body of '${entry.kind}': ${zodDetail(body.error)}`, 'body')
+  return entry
+}
+
+/** A decoded, fully validated entry with its canonical bytes and hash. */
+export interface DecodedEntry {
+  readonly entry: Entry
+  readonly bytes: Uint8Array
+  /** Hex SHA-256 of `bytes`. */
+  readonly hash: string
+}
+
+/**
+ * Validates untrusted entry bytes (from a peer, a client, or disk) for `network`: size, UTF-8 JSON,
+ * RFC 8785 canonical form, envelope, kind and body schema, and the author's signature.
+ * Does NOT check replay (seq uniqueness is log state: `LogStore` checks it).
+ *
+ * @throws OversizedEntryError | BadEntrySchemaError | WrongNetworkError | UnknownKindError | ForgedSignatureError
+ */
+export function decodeEntry(bytes: Uint8Array, network: string): DecodedEntry {
+  if (bytes.length > MAX_ENTRY_BYTES) throw new OversizedEntryError(bytes.length, MAX_ENTRY_BYTES)
+  let text: string
+  let value: unknown
+  try {
+    text = decoder.decode(bytes)
+    value = JSON.parse(text)
+  } catch {
+    throw new BadEntrySchemaError('not UTF-8 JSON')
+  }
+  const entry = checkEntryShape(value, network)
+  // Canonical form is required so that one entry has exactly one hash and one leaf.
+  if (canonicalJson(value) !== text) throw new BadEntrySchemaError('not in RFC 8785 canonical form')
+  if (!verify(hexToBytes(entry.sig), signingBytesOfCanonical(text), hexToBytes(entry.author))) {
+    throw new ForgedSignatureError()
+  }
+  return { entry, bytes, hash: entryHash(bytes) }
+}
+
+/**
+ * Signing bytes of an entry already known to be canonical text: the text minus its top-level
+ * `,"sig":"…"` member. In RFC 8785 order the members are author, body, kind, network, seq, sig,
+ * time, v; only numbers follow `sig`, so its last occurrence is the top-level one, and removing a
+ * member from canonical JSON leaves the canonical JSON of the rest. Saves a re-serialisation.
+ */
+export function signingBytesOfCanonical(text: string): Uint8Array {
+  const at = text.lastIndexOf(',"sig":"')
+  if (at < 0) throw new BadEntrySchemaError('missing sig', 'sig')
+  const end = at + ',"sig":"'.length + 128 + 1
+  return encoder.encode(text.slice(0, at) + text.slice(end))
+}
+
+/** Parses canonical entry bytes already validated once (e.g. read back from our own store). */
+export function parseStoredEntry(bytes: Uint8Array): Entry {
+  return JSON.parse(decoder.decode(bytes)) as Entry
+}

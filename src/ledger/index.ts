@@ -1,0 +1,48 @@
+/**
+ * The Commons log: signed entries, the RFC 9162 Merkle tree, C2SP checkpoints with witness
+ * cosignatures, the SQLite-backed log store, and sync. Import from here.
+ */
+export * from './errors.js'
+export { HASH_SIZE, leafHash, nodeHash, emptyRoot, rootHash, inclusionProof, verifyInclusion, consistencyProof, verifyConsistency, type Hash } from './merkle.js'
+export {
+  TreeAppender,
+  MemoryHashStore,
+  treeHashFromStore,
+  inclusionProofFromStore,
+  consistencyProofFromStore,
+  storedHashIndex,
+  storedHashCount,
+  type HashReader,
+  type StoredHash,
+} from './tree.js'
+export { KINDS, isKnownKind, bodySchemaOf, NoteBody, ForkProofBody, type Kind, type BodyOf } from './kinds.js'
+export {
+  MAX_ENTRY_BYTES,
+  EntryEnvelopeSchema,
+  signEntry,
+  decodeEntry,
+  encodeEntry,
+  entryHash,
+  entrySigningBytes,
+  parseStoredEntry,
+  type Entry,
+  type KindEntry,
+  type UnsignedEntry,
+  type EntryDraft,
+  type DecodedEntry,
+} from './entry.js'
+export {
+  GENESIS_FILE,
+  GenesisSchema,
+  createGenesis,
+  parseGenesis,
+  networkIdOf,
+  originOf,
+  minThreshold,
+  loadGenesis,
+  readGenesisFile,
+  writeGenesis,
+  type Genesis,
+  type GenesisOptions,
+} from './genesis.js'
+export { SignedEpochSetSchema, signEpochSet, verifyEpochSet, type SignedEpochSet } from './epoch-set.js'
