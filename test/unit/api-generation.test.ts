@@ -177,7 +177,7 @@ test('an error after the stream opened arrives as an in-stream error event', asy
   const events = sseEvents(res.body) as Array<Record<string, any>>
   assert.equal(events[0]!.choices[0].text, 'a')
   assert.deepEqual(events.at(-1), { error: { message: 'The server had an error while processing your request', type: 'server_error', param: null, code: 'server_error' } })
-  assert.equal(events.includes('[DONE]'), false)
+  assert.equal((events as unknown[]).includes('[DONE]'), false)
 })
 
 test('a server-side abort (node stopping) → 503 before the stream opens', async () => {

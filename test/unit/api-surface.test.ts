@@ -104,7 +104,12 @@ test('plugins add routes whose typed errors render in the OpenAI shape', async (
       throw new InvalidInputError('bad thing', 'thing')
     })
   }
-  const prefixed = { plugin: async (app: FastifyInstance) => app.get('/x', async () => 'x'), prefix: '/api/p' }
+  const prefixed = {
+    plugin: async (app: FastifyInstance) => {
+      app.get('/x', async () => 'x')
+    },
+    prefix: '/api/p',
+  }
   const { app } = buildApi({ service: new FakeInferenceService(), plugins: [plugin, prefixed] })
   const hello = await app.inject({ method: 'GET', url: '/api/hello' })
   const fail = await app.inject({ method: 'GET', url: '/api/fail' })
