@@ -46,3 +46,24 @@ export {
   type GenesisOptions,
 } from './genesis.js'
 export { SignedEpochSetSchema, signEpochSet, verifyEpochSet, type SignedEpochSet } from './epoch-set.js'
+export {
+  COSIGNATURE_V1_TYPE,
+  formatCheckpoint,
+  parseCheckpoint,
+  formatSignedNote,
+  parseSignedCheckpoint,
+  witnessKeyName,
+  noteKeyId,
+  cosign,
+  cosignCheckpoint,
+  addCosignatures,
+  verifyCosignatures,
+  isFinal,
+  epochOf,
+  rootHex,
+  type Checkpoint,
+  type NoteSignature,
+  type SignedCheckpoint,
+  type CosignatureCheck,
+} from './checkpoint.js'
+export { verifyForkProof, checkpointForkProof, epochSetForkProof, type ForkProof, type ForkProofContext } from './fork-proof.js'
