@@ -1,0 +1,352 @@
+import { z } from 'zod'
+import { bytesToHex, type KeyPair } from '../../identity/index.js'
+import { batchId, buildBatch, censoredEntries, EpochBatchSchema, validateBatch, type BatchTree, type EpochBatch } from './batch.js'
+import { EpochSetSchema, signEpochSet, verifyEpochSet, type EpochSet } from './epoch-set.js'
+import { forkProofId, ForkProofSchema, makeForkProof, verifyForkProof, type ForkProof } from './fork-proof.js'
+import { consensusMessageSchema, type ConsensusMessage, type VoteMessage } from './messages.js'
+import {
+  checkWitnessSet,
+  initialState,
+  stepTendermint,
+  type TendermintConfig,
+  type TendermintEvent,
+  type TendermintState,
+  type TimeoutKind,
+  type TimeoutSchedule,
+} from './tendermint.js'
+
+/**
+ * The deterministic heart of a witness: the Tendermint machine for one height per epoch, plus the
+ * epoch sets, the batch it offers as proposer, and fork-proof handling. Like the machine it does
+ * no I/O and reads no clock: `WitnessService` (and the simulator in the tests) feed it gossip and
+ * timer expiries and carry out the actions it returns. Keeping this core pure is what lets the
+ * simulation tests exercise the same code that runs in a witness process.
+ */
+
+/** What witnesses gossip to each other about finality (entries themselves travel separately). */
+export type WitnessGossip =
+  | { readonly kind: 'consensus'; readonly message: ConsensusMessage<EpochBatch> }
+  | { readonly kind: 'epoch-set'; readonly set: EpochSet }
+  | { readonly kind: 'fork-proof'; readonly proof: ForkProof }
+
+export const WitnessGossipSchema: z.ZodType<WitnessGossip> = z.union([
+  z.strictObject({ kind: z.literal('consensus'), message: consensusMessageSchema(EpochBatchSchema) }),
+  z.strictObject({ kind: z.literal('epoch-set'), set: EpochSetSchema }),
+  z.strictObject({ kind: z.literal('fork-proof'), proof: ForkProofSchema }),
+]) as unknown as z.ZodType<WitnessGossip>
+
+export type WitnessTimer =
+  | { readonly kind: 'consensus'; readonly timeout: TimeoutKind; readonly height: number; readonly round: number }
+  /** End of the grace a proposer gives missing epoch sets once it holds k of them. */
+  | { readonly kind: 'collect'; readonly height: number }
+
+export type WitnessAction =
+  | { readonly kind: 'gossip'; readonly message: WitnessGossip }
+  | { readonly kind: 'timer'; readonly timer: WitnessTimer; readonly ms: number }
+  | { readonly kind: 'decide'; readonly height: number; readonly round: number; readonly batch: EpochBatch; readonly precommits: readonly VoteMessage[] }
+  | { readonly kind: 'fork-proof'; readonly witness: string; readonly proof: ForkProof }
+
+/** The local log as the core sees it. */
+export interface LocalLog {
+  /** The tree after appending `entries` (in this order) to the log as it is now. */
+  treeAfter(entries: readonly string[]): BatchTree
+  /** Whether this witness holds the entry's bytes (it cannot append what it does not hold). */
+  hasEntry(hash: string): boolean
+}
+
+export interface WitnessCoreOptions {
+  readonly network: string
+  readonly witnesses: readonly string[]
+  readonly quorum: number
+  readonly keys: KeyPair
+  readonly timeouts: TimeoutSchedule
+  /** How long a proposer holding k sets waits for the remaining ones before proposing. */
+  readonly collectGraceMs: number
+  readonly log: LocalLog
+  /** Cosignature of the batch's checkpoint carried in this witness's precommit (C2SP, see witness.ts). */
+  cosign?(batch: EpochBatch): string
+  verifyCosignature?(batch: EpochBatch, witness: string, cosignature: string): boolean
+}
+
+/** The part of the core that must survive a restart, so a witness never signs twice differently. */
+export interface WitnessSnapshot {
+  readonly machine: TendermintState<EpochBatch>
+  readonly ownSets: readonly EpochSet[]
+  readonly pending: readonly string[]
+  readonly forkProofs: readonly ForkProof[]
+}
+
+export class WitnessCore {
+  readonly self: string
+  private machine: TendermintState<EpochBatch>
+  private readonly config: TendermintConfig<EpochBatch>
+  /** epoch → witness → first verified set seen. */
+  private readonly sets = new Map<number, Map<string, EpochSet>>()
+  private ownSets: EpochSet[] = []
+  private readonly pending = new Set<string>()
+  private readonly forkProofs = new Map<string, ForkProof>()
+  private readonly faulty = new Set<string>()
+  private readonly graceOver = new Set<number>()
+  private readonly graceScheduled = new Set<number>()
+  private offered: string | null = null
+  /** Proposal + precommits of the last decided height, re-gossiped so a lagging witness can decide it too. */
+  private lastCertificate: ConsensusMessage<EpochBatch>[] = []
+
+  constructor(private readonly options: WitnessCoreOptions, height: number, snapshot?: WitnessSnapshot) {
+    checkWitnessSet(options.witnesses, options.quorum)
+    this.self = bytesToHex(options.keys.publicKey)
+    this.config = {
+      network: options.network,
+      witnesses: options.witnesses,
+      quorum: options.quorum,
+      keys: options.keys,
+      timeouts: options.timeouts,
+      valueId: batchId,
+      isValid: (batch, h) => this.valid(batch, h),
+      isAcceptable: (batch, h) => this.acceptable(batch, h),
+      ...(options.cosign === undefined ? {} : { extendPrecommit: (batch: EpochBatch) => options.cosign!(batch) }),
+      ...(options.verifyCosignature === undefined
+        ? {}
+        : { verifyExtension: (batch: EpochBatch, _h: number, w: string, ext: string) => options.verifyCosignature!(batch, w, ext) }),
+    }
+    this.machine = snapshot?.machine.height === height ? snapshot.machine : initialState<EpochBatch>(height, snapshot?.machine.faulty ?? [])
+    for (const w of this.machine.faulty) this.faulty.add(w)
+    for (const set of snapshot?.ownSets ?? []) if (set.epoch >= height) this.storeSet(set)
+    this.ownSets = (snapshot?.ownSets ?? []).filter((s) => s.epoch >= height)
+    for (const h of snapshot?.pending ?? []) this.pending.add(h)
+    for (const proof of snapshot?.forkProofs ?? []) this.forkProofs.set(forkProofId(proof), proof)
+  }
+
+  /** The height (epoch) being decided now. */
+  get height(): number {
+    return this.machine.height
+  }
+
+  get state(): TendermintState<EpochBatch> {
+    return this.machine
+  }
+
+  /** Witnesses proven faulty so far. */
+  get faultyWitnesses(): readonly string[] {
+    return [...this.faulty]
+  }
+
+  get proofs(): readonly ForkProof[] {
+    return [...this.forkProofs.values()]
+  }
+
+  get pendingEntries(): readonly string[] {
+    return [...this.pending].sort()
+  }
+
+  snapshot(): WitnessSnapshot {
+    return { machine: this.machine, ownSets: this.ownSets, pending: this.pendingEntries, forkProofs: this.proofs }
+  }
+
+  /** A valid entry this witness holds that is not final yet: it goes into the next epoch set it signs. */
+  addPending(hash: string): void {
+    this.pending.add(hash)
+  }
+
+  /** Entries that became final through another path (e.g. log sync) leave the pending pool. */
+  removePending(hashes: Iterable<string>): void {
+    for (const h of hashes) this.pending.delete(h)
+  }
+
+  /**
+   * Epoch `height` has ended on this witness's clock and the previous height is decided: sign the
+   * epoch set (once per epoch, ever), gossip it, and start the height.
+   */
+  startHeight(height: number): WitnessAction[] {
+    if (height !== this.machine.height || this.machine.step !== 'new-height') return []
+    const actions: WitnessAction[] = []
+    let own = this.ownSets.find((s) => s.epoch === height)
+    if (own === undefined) {
+      own = signEpochSet(this.options.network, height, this.pending, this.options.keys)
+      this.ownSets.push(own)
+    }
+    this.storeSet(own)
+    actions.push({ kind: 'gossip', message: { kind: 'epoch-set', set: own } })
+    actions.push(...this.stepMachine({ kind: 'start-height', height }))
+    actions.push(...this.offerCandidate())
+    return actions
+  }
+
+  /** Handles gossip from a peer (already parsed with `WitnessGossipSchema`; signatures checked here). */
+  receive(message: WitnessGossip): WitnessAction[] {
+    switch (message.kind) {
+      case 'consensus':
+        return this.stepMachine({ kind: 'message', message: message.message })
+      case 'epoch-set':
+        return this.receiveSet(message.set)
+      case 'fork-proof':
+        return this.receiveForkProof(message.proof)
+    }
+  }
+
+  onTimer(timer: WitnessTimer): WitnessAction[] {
+    if (timer.kind === 'collect') {
+      this.graceOver.add(timer.height)
+      return this.offerCandidate()
+    }
+    return this.stepMachine({ kind: 'timeout', timeout: timer.timeout, height: timer.height, round: timer.round })
+  }
+
+  /**
+   * What to gossip again: gossip is best effort (a peer may have been down or partitioned), while
+   * Tendermint's liveness assumes a message received by a correct witness eventually reaches every
+   * correct witness (paper §2, the gossip assumption). Re-sending every epoch set and consensus
+   * message of this height we hold (ours and relayed ones: their signatures speak for them), and
+   * the last decision's certificate, restores that assumption and lets conflicting statements of an
+   * equivocating witness meet somewhere, where they become a fork proof.
+   */
+  regossip(): WitnessAction[] {
+    const out: WitnessGossip[] = []
+    for (const set of this.sets.get(this.machine.height)?.values() ?? []) out.push({ kind: 'epoch-set', set })
+    for (const log of Object.values(this.machine.rounds)) {
+      if (log.proposal !== null) out.push({ kind: 'consensus', message: log.proposal })
+      for (const m of [...Object.values(log.prevotes), ...Object.values(log.precommits)]) out.push({ kind: 'consensus', message: m })
+    }
+    for (const m of this.lastCertificate) out.push({ kind: 'consensus', message: m })
+    return out.map((message) => ({ kind: 'gossip', message }))
+  }
+
+  // ---- internals ----
+
+  private batchRules() {
+    return { network: this.options.network, witnesses: this.options.witnesses, quorum: this.options.quorum, faulty: [...this.faulty] }
+  }
+
+  /** validateBatch, remembered per batch object (the machine re-checks the same proposal in several rules). */
+  private valid(batch: EpochBatch, height: number): boolean {
+    const key = `${height}:${[...this.faulty].sort().join(',')}`
+    let byRules = this.verdicts.get(batch)
+    if (byRules === undefined) {
+      byRules = new Map()
+      this.verdicts.set(batch, byRules)
+    }
+    let ok = byRules.get(key)
+    if (ok === undefined) {
+      ok = validateBatch(batch, height, this.batchRules()).ok
+      byRules.set(key, ok)
+    }
+    return ok
+  }
+
+  private readonly verdicts = new WeakMap<EpochBatch, Map<string, boolean>>()
+
+  /** Local acceptance of a fresh proposal: we hold every entry, the tree matches ours, nothing censored. */
+  private acceptable(batch: EpochBatch, height: number): boolean {
+    if (!batch.entries.every((h) => this.options.log.hasEntry(h))) return false
+    const tree = this.options.log.treeAfter(batch.entries)
+    if (tree.size !== batch.tree.size || tree.root !== batch.tree.root) return false
+    const known = [...(this.sets.get(height)?.values() ?? [])]
+    return censoredEntries(batch, known, this.options.quorum).length === 0
+  }
+
+  private storeSet(set: EpochSet): void {
+    let byWitness = this.sets.get(set.epoch)
+    if (byWitness === undefined) {
+      byWitness = new Map()
+      this.sets.set(set.epoch, byWitness)
+    }
+    if (!byWitness.has(set.witness)) byWitness.set(set.witness, set)
+  }
+
+  private receiveSet(set: EpochSet): WitnessAction[] {
+    if (set.network !== this.options.network || !this.options.witnesses.includes(set.witness)) return []
+    // Only the current epoch and the next one matter; older sets can only feed fork proofs we no longer need.
+    if (set.epoch < this.machine.height || set.epoch > this.machine.height + 1) return []
+    if (this.faulty.has(set.witness) || !verifyEpochSet(set)) return []
+    const existing = this.sets.get(set.epoch)?.get(set.witness)
+    if (existing !== undefined) {
+      if (existing.sig === set.sig) return []
+      return this.receiveForkProof(makeForkProof({ kind: 'epoch-set', first: existing, second: set }))
+    }
+    this.storeSet(set)
+    return this.offerCandidate()
+  }
+
+  private receiveForkProof(proof: ForkProof): WitnessAction[] {
+    const id = forkProofId(proof)
+    if (this.forkProofs.has(id)) return []
+    let witness: string
+    try {
+      witness = verifyForkProof(proof, this.options.network, this.options.witnesses)
+    } catch {
+      return []
+    }
+    const canonical = makeForkProof(proof)
+    this.forkProofs.set(id, canonical)
+    const actions: WitnessAction[] = [{ kind: 'fork-proof', witness, proof: canonical }]
+    // Gossip a proof we found or learned, once: every witness must stop counting this signer.
+    actions.push({ kind: 'gossip', message: { kind: 'fork-proof', proof: canonical } })
+    if (!this.faulty.has(witness)) {
+      this.faulty.add(witness)
+      for (const byWitness of this.sets.values()) byWitness.delete(witness)
+      actions.push(...this.stepMachine({ kind: 'faulty', witness }))
+      actions.push(...this.offerCandidate())
+    }
+    return actions
+  }
+
+  /** getValue(): once k sets are in, and all sets or the grace period, offer the batch as candidate. */
+  private offerCandidate(): WitnessAction[] {
+    const height = this.machine.height
+    if (this.machine.step === 'new-height') return []
+    const sets = [...(this.sets.get(height)?.values() ?? [])]
+    const live = this.options.witnesses.length - this.faulty.size
+    if (sets.length < this.options.quorum) return []
+    const actions: WitnessAction[] = []
+    if (sets.length < live && !this.graceOver.has(height)) {
+      if (!this.graceScheduled.has(height)) {
+        this.graceScheduled.add(height)
+        actions.push({ kind: 'timer', timer: { kind: 'collect', height }, ms: this.options.collectGraceMs })
+      }
+      return actions
+    }
+    const built = buildBatch(sets, this.options.quorum)
+    if (built === null) return actions
+    const batch: EpochBatch = { epoch: height, ...built, tree: this.options.log.treeAfter(built.entries) }
+    const id = batchId(batch)
+    if (id === this.offered) return actions
+    this.offered = id
+    actions.push(...this.stepMachine({ kind: 'value', height, value: batch }))
+    return actions
+  }
+
+  private stepMachine(event: TendermintEvent<EpochBatch>): WitnessAction[] {
+    const { state, actions } = stepTendermint(this.config, this.machine, event)
+    this.machine = state
+    const out: WitnessAction[] = []
+    for (const action of actions) {
+      switch (action.kind) {
+        case 'broadcast':
+          out.push({ kind: 'gossip', message: { kind: 'consensus', message: action.message } })
+          break
+        case 'schedule-timeout':
+          out.push({
+            kind: 'timer',
+            timer: { kind: 'consensus', timeout: action.timeout, height: action.height, round: action.round },
+            ms: action.ms,
+          })
+          break
+        case 'decide': {
+          const batch = action.value
+          for (const h of batch.entries) this.pending.delete(h)
+          this.lastCertificate = [action.proposal, ...action.precommits]
+          for (const epoch of [...this.sets.keys()]) if (epoch <= action.height) this.sets.delete(epoch)
+          this.ownSets = this.ownSets.filter((s) => s.epoch > action.height)
+          this.offered = null
+          out.push({ kind: 'decide', height: action.height, round: action.round, batch, precommits: action.precommits })
+          break
+        }
+        case 'equivocation':
+          out.push(...this.receiveForkProof(makeForkProof({ kind: 'vote', first: action.first, second: action.second })))
+          break
+      }
+    }
+    return out
+  }
+
+}
