@@ -3,6 +3,7 @@ import { CommonsError } from '../errors.js'
 import { CommandFailedError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './exit.js'
 import { registerKeys } from './commands/keys.js'
 import { registerInit } from './commands/init.js'
+import { registerStart } from './commands/start.js'
 
 /** Builds the `commons` program. Each command lives in `commands/<name>.ts` and registers itself here. */
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   registerKeys(program)
   registerInit(program)
+  registerStart(program)
   for (const cmd of program.commands) inheritBehaviour(cmd)
   return program
 }

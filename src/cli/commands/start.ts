@@ -1,0 +1,70 @@
+import type { Command } from 'commander'
+import { createNode } from '../../node/index.js'
+import { intFlag, UsageError } from '../exit.js'
+
+interface StartOptions {
+  port: number
+  host: string
+  dataDir?: string
+  model?: string
+  parallel: number
+  contextSize?: number
+  maxQueue?: number
+  threads?: number
+  cors: string[]
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/**
+ * `commons start`: runs a node until SIGINT/SIGTERM. Prints the API and web URLs on stdout (logs
+ * are JSON lines on stderr), so scripts can read the URL from the first lines.
+ */
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run a node: load the model and serve the OpenAI-compatible API and the web UI')
+    .option('--port <port>', 'HTTP port (0 picks a free one)', intFlag('--port', 0, 65535), 8080)
+    .option('--host <host>', 'HTTP address to bind', '127.0.0.1')
+    .option('--data-dir <dir>', 'data directory (default $COMMONS_HOME or ~/.commons)')
+    .option('--model <file|name>', 'GGUF file or local model name (default: the built-in model)')
+    .option('--parallel <n>', 'requests decoded together', intFlag('--parallel', 1, 64), 4)
+    .option('--context-size <n>', 'context tokens per slot (default: from the model)', intFlag('--context-size', 16, 1 << 20))
+    .option('--max-queue <n>', 'requests that may wait for a slot (default 4 × parallel)', intFlag('--max-queue', 0, 10_000))
+    .option('--threads <n>', 'CPU threads for decoding', intFlag('--threads', 1, 1024))
+    .option('--cors <origin>', 'allow browser requests from ORIGIN (repeatable, * for any; default off)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--log-level <level>', `log level (${LOG_LEVELS.join(', ')})`, (v: string) => {
+      if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`)
+      return v
+    }, 'info')
+    .action(async (opts: StartOptions) => {
+      const node = createNode({
+        host: opts.host,
+        port: opts.port,
+        parallel: opts.parallel,
+        cors: opts.cors,
+        logLevel: opts.logLevel,
+        ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+        ...(opts.model === undefined ? {} : { model: opts.model }),
+        ...(opts.contextSize === undefined ? {} : { contextSize: opts.contextSize }),
+        ...(opts.maxQueue === undefined ? {} : { maxQueue: opts.maxQueue }),
+        ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+      })
+      await node.start()
+      const url = node.url!
+      process.stdout.write(
+        `Commons node ${node.nodeId} serving ${node.model?.name}\n` + `API: ${url}/v1\n` + `Web: ${url}/\n`,
+      )
+      await new Promise<void>((resolve) => {
+        const shutdown = (): void => {
+          process.off('SIGINT', shutdown)
+          process.off('SIGTERM', shutdown)
+          resolve()
+        }
+        process.on('SIGINT', shutdown)
+        process.on('SIGTERM', shutdown)
+      })
+      await node.stop()
+    })
+}

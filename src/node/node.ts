@@ -1,0 +1,193 @@
+import type { AddressInfo } from 'node:net'
+import { pino, type Logger } from 'pino'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { buildApi, type ApiPlugin } from '../api/index.js'
+import { loadOrCreateKey, nodeIdOf, type KeyPair } from '../identity/index.js'
+import { ensureTinyModel } from '../models/tiny.js'
+import type { Engine } from '../runtime/engine.js'
+import { loadLlamaEngine, type LlamaEngineOptions } from '../runtime/llama-engine.js'
+import { LocalInferenceService } from '../runtime/local-service.js'
+import type { InferenceService } from '../runtime/service.js'
+import { parseNodeConfig, type NodeConfig, type NodeConfigInput } from './config.js'
+import { resolveDataDir } from './datadir.js'
+import { ListenError, PortInUseError } from './errors.js'
+import { Lifecycle, type NodeComponent, type Startable } from './lifecycle.js'
+import { resolveModel, type ResolvedModel, type TinyModelProvider } from './resolve-model.js'
+
+/** What optional parts (swarm, log, governance, web UI) get to wire themselves in. */
+export interface NodeContext {
+  readonly config: NodeConfig
+  readonly dataDir: string
+  readonly keyPair: KeyPair
+  readonly nodeId: string
+  readonly logger: Logger
+  /** The node's own Prometheus registry; add metrics here, never to prom-client's global one. */
+  readonly metricsRegistry: Registry
+  /** Engines loaded in this process. */
+  readonly local: LocalInferenceService
+  readonly engines: readonly Engine[]
+}
+
+/**
+ * Extension points of the composition root. Optional components are started after the engines
+ * and before the HTTP server (so routes can rely on them) and stopped in reverse order.
+ */
+export interface NodeDeps {
+  /** Route plugins (`/api/gov`, `/api/log`, `/api/peers`, web UI), given the started context. */
+  readonly plugins?: (ctx: NodeContext) => readonly ApiPlugin[]
+  /** Long-lived parts (libp2p host, log store, witness) in start order. */
+  readonly components?: (ctx: NodeContext) => readonly NodeComponent[]
+  /** Replaces the service the API uses (e.g. the swarm scheduler wrapping the local engines). */
+  readonly service?: (ctx: NodeContext) => InferenceService
+  /** Defaults to JSON lines on stderr at `config.logLevel`. */
+  readonly logger?: Logger
+  /** Writes the tiny built-in model (default: `src/models/tiny.ts`). */
+  readonly ensureTinyModel?: TinyModelProvider
+  /** Defaults to the llama.cpp engine. */
+  readonly loadEngine?: (options: LlamaEngineOptions) => Promise<Engine>
+}
+
+/** A running (or runnable) Commons node. */
+export interface CommonsNode extends Startable {
+  readonly config: NodeConfig
+  /** Set once started. */
+  readonly nodeId: string | undefined
+  /** `http://host:port` once listening (the real port when `port` was 0). */
+  readonly url: string | undefined
+  readonly model: ResolvedModel | undefined
+}
+
+/** Host part of a URL for `host`: the unspecified address is reached through loopback. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+/**
+ * The composition root (DESIGN.md, "node/"): resolves the data dir, loads or creates the key
+ * (refusing a group/world-readable key file), resolves and loads the model, builds the API and
+ * listens. Parts start in order and stop in reverse; a failure while starting stops what had
+ * started and rethrows a typed error (`PortInUseError`, `ModelLoadError`, `InsecureKeyFileError`…).
+ */
+export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): CommonsNode {
+  const config = parseNodeConfig(input)
+  const logger = deps.logger ?? pino({ level: config.logLevel, base: { component: 'node' } }, pino.destination({ fd: 2, sync: true }))
+  const loadEngine = deps.loadEngine ?? loadLlamaEngine
+
+  let lifecycle: Lifecycle | undefined
+  let nodeId: string | undefined
+  let url: string | undefined
+  let model: ResolvedModel | undefined
+
+  async function start(): Promise<void> {
+    if (lifecycle !== undefined) throw new Error('node already started')
+    const dataDir = resolveDataDir(config.dataDir)
+    const keyPair = loadOrCreateKey(dataDir)
+    nodeId = nodeIdOf(keyPair.publicKey)
+    const metricsRegistry = new Registry()
+    collectDefaultMetrics({ register: metricsRegistry })
+    const local = new LocalInferenceService(nodeId)
+    const engines: Engine[] = []
+    const ctx: NodeContext = { config, dataDir, keyPair, nodeId, logger, metricsRegistry, local, engines }
+
+    const engineComponent: NodeComponent = {
+      name: 'engine',
+      async start() {
+        model = await resolveModel(config.model, dataDir, deps.ensureTinyModel ?? ensureTinyModel)
+        logger.info({ model: model.name, path: model.path, builtIn: model.builtIn }, 'loading model')
+        const engine = await loadEngine({
+          modelPath: model.path,
+          name: model.name,
+          parallel: config.parallel,
+          ...(config.maxQueue === undefined ? {} : { maxQueue: config.maxQueue }),
+          ...(config.contextSize === undefined ? {} : { contextSize: config.contextSize }),
+          ...(config.threads === undefined ? {} : { threads: config.threads }),
+          ...(model.sha256 === undefined ? {} : { sha256: model.sha256 }),
+        })
+        engines.push(engine)
+        local.addEngine(engine, model.manifest)
+        logger.info({ model: engine.model.name, sha256: engine.model.sha256, contextSize: engine.model.contextSize, parallel: config.parallel }, 'model loaded')
+      },
+      async stop() {
+        for (const engine of engines.splice(0)) {
+          local.removeEngine(engine.model.name)
+          await engine.unload()
+        }
+      },
+    }
+
+    let extras: Lifecycle | undefined
+    const extrasComponent: NodeComponent = {
+      name: 'components',
+      async start() {
+        extras = new Lifecycle(deps.components?.(ctx) ?? [], (event, name) => logger.info({ component: name }, event))
+        await extras.start()
+      },
+      async stop() {
+        await extras?.stop()
+      },
+    }
+
+    let closeHttp: (() => Promise<void>) | undefined
+    const httpComponent: NodeComponent = {
+      name: 'http',
+      async start() {
+        const service = deps.service?.(ctx) ?? local
+        const { app } = buildApi({
+          service,
+          logger,
+          metricsRegistry,
+          loads: () => engines.map((e) => ({ model: e.model.name, ...e.stats() })),
+          cors: config.cors,
+          nodeId,
+          plugins: deps.plugins?.(ctx) ?? [],
+        })
+        closeHttp = () => app.close()
+        try {
+          await app.listen({ host: config.host, port: config.port })
+        } catch (err) {
+          await app.close().catch(() => undefined)
+          const code = (err as NodeJS.ErrnoException).code
+          if (code === 'EADDRINUSE') throw new PortInUseError(config.host, config.port, err)
+          throw new ListenError(config.host, config.port, err instanceof Error ? err.message : String(err), err)
+        }
+        const address = app.server.address() as AddressInfo
+        url = `http://${urlHost(config.host)}:${address.port}`
+        logger.info({ url, nodeId }, 'listening')
+      },
+      async stop() {
+        url = undefined
+        await closeHttp?.()
+      },
+    }
+
+    lifecycle = new Lifecycle([engineComponent, extrasComponent, httpComponent])
+    try {
+      await lifecycle.start()
+    } catch (err) {
+      lifecycle = undefined
+      throw err
+    }
+  }
+
+  async function stop(): Promise<void> {
+    const running = lifecycle
+    lifecycle = undefined
+    await running?.stop()
+  }
+
+  return {
+    config,
+    start,
+    stop,
+    get nodeId() {
+      return nodeId
+    },
+    get url() {
+      return url
+    },
+    get model() {
+      return model
+    },
+  }
+}
