@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp'
+import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp'
 import { writeLlamaGguf } from '../../src/models/llama-arch.js'
 import { seededWeights } from '../../src/models/random-weights.js'
 import {
@@ -152,7 +152,7 @@ test('special tokens: text is not parsed as specials; ids decode to nothing unle
   assert.ok(!ids.includes(tokenizer.eosId))
   assert.deepEqual(ids, Array.from(model.tokenize('<|endoftext|>')))
   assert.equal(tokenizer.decode([tokenizer.bosId, ...tokenizer.encode('hi'), tokenizer.eosId]), 'hi')
-  assert.equal(model.detokenize([tokenizer.bosId, ...tokenizer.encode('hi'), tokenizer.eosId]), 'hi')
+  assert.equal(model.detokenize([tokenizer.bosId, ...tokenizer.encode('hi'), tokenizer.eosId] as Token[]), 'hi')
   assert.equal(tokenizer.decode([tokenizer.eosId], { special: true }), '<|endoftext|>')
   assert.deepEqual(tokenizer.encode('hi', { addBos: true }), [tokenizer.bosId, ...tokenizer.encode('hi')])
   assert.equal(model.tokens.bos, tokenizer.bosId)
