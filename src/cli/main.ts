@@ -4,6 +4,8 @@ import { CommandFailedError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } fro
 import { registerKeys } from './commands/keys.js'
 import { registerInit } from './commands/init.js'
 import { registerStart } from './commands/start.js'
+import { registerGenerate } from './commands/generate.js'
+import { registerModels } from './commands/models.js'
 
 /** Builds the `commons` program. Each command lives in `commands/<name>.ts` and registers itself here. */
 export function buildProgram(): Command {
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerKeys(program)
   registerInit(program)
   registerStart(program)
+  registerGenerate(program)
+  registerModels(program)
   for (const cmd of program.commands) inheritBehaviour(cmd)
   return program
 }
