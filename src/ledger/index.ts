@@ -67,3 +67,11 @@ export {
   type CosignatureCheck,
 } from './checkpoint.js'
 export { verifyForkProof, checkpointForkProof, epochSetForkProof, type ForkProof, type ForkProofContext } from './fork-proof.js'
+export {
+  LogStore,
+  type LogStoreOptions,
+  type StoredEntry,
+  type StoredCheckpoint,
+  type AppendResult,
+  type WitnessPolicy,
+} from './log-store.js'

@@ -129,6 +129,11 @@ export class TreeAppender {
     )
   }
 
+  /** An independent copy (e.g. to stage a batch and discard it if the transaction fails). */
+  clone(): TreeAppender {
+    return new TreeAppender(this.#size, this.#edge.map((e) => ({ ...e })))
+  }
+
   /** Number of leaves appended so far. */
   get size(): number {
     return this.#size

@@ -1,0 +1,445 @@
+/**
+ * The node's copy of the log in SQLite: entries (index, hash, author, seq, canonical bytes), the
+ * stored Merkle tree (tlog layout, `tree.ts`), checkpoints with their cosignatures, pending
+ * entries (valid, not yet final) and fork proofs.
+ *
+ * Writes are transactions on a WAL database with synchronous=FULL (`store/db.ts`): when
+ * `append` returns, the batch is on disk. On open the stored tree is recomputed from the stored
+ * entry bytes and checked against the last final checkpoint; a mismatch refuses to start with
+ * `LogCorruptError` naming the first bad index.
+ *
+ * Entries handed to `append` must already be validated (`decodeEntry`): this class enforces the
+ * log-state rules (no replayed (author, seq), no duplicate entry) and the tree, not signatures.
+ */
+import { bytesEqual, bytesToHex, canonicalJson, sha256Hex } from '../identity/index.js'
+import { migrate, openDatabase, type Db, type Migration } from '../store/db.js'
+import {
+  epochOf,
+  formatSignedNote,
+  parseSignedCheckpoint,
+  verifyCosignatures,
+  type NoteSignature,
+} from './checkpoint.js'
+import type { DecodedEntry } from './entry.js'
+import { BadCheckpointError, BadProofError, LogCorruptError, ReplayedSeqError, WrongNetworkError } from './errors.js'
+import { verifyForkProof, type ForkProof } from './fork-proof.js'
+import { networkIdOf, originOf, type Genesis } from './genesis.js'
+import { leafHash, type Hash } from './merkle.js'
+import {
+  TreeAppender,
+  consistencyProofFromStore,
+  inclusionProofFromStore,
+  storedHashCount,
+  treeHashFromStore,
+  type HashReader,
+} from './tree.js'
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'log tables',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE log_entries (
+          idx INTEGER PRIMARY KEY,
+          hash BLOB NOT NULL UNIQUE,
+          author TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          data BLOB NOT NULL,
+          UNIQUE (author, seq)
+        );
+        CREATE TABLE log_tree (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+        CREATE TABLE log_checkpoints (
+          size INTEGER PRIMARY KEY,
+          root BLOB NOT NULL,
+          epoch INTEGER,
+          final INTEGER NOT NULL,
+          note TEXT NOT NULL
+        );
+        CREATE TABLE log_pending (
+          hash BLOB PRIMARY KEY,
+          author TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          data BLOB NOT NULL,
+          received_at INTEGER NOT NULL
+        );
+        CREATE TABLE log_fork_proofs (
+          id TEXT PRIMARY KEY,
+          witness TEXT NOT NULL,
+          proof TEXT NOT NULL,
+          found_at INTEGER NOT NULL
+        );
+      `),
+  },
+]
+
+/** An entry as stored: its index, hex hash and canonical bytes. */
+export interface StoredEntry {
+  readonly index: number
+  readonly hash: string
+  readonly bytes: Uint8Array
+}
+
+/** A stored checkpoint. */
+export interface StoredCheckpoint {
+  readonly size: number
+  readonly root: Hash
+  readonly epoch: number | undefined
+  readonly final: boolean
+  /** The signed note (C2SP) with the valid cosignatures we hold. */
+  readonly note: string
+}
+
+/** What `append` did. */
+export interface AppendResult {
+  readonly firstIndex: number
+  readonly size: number
+  readonly root: Hash
+}
+
+/** Options of {@link LogStore.open}. */
+export interface LogStoreOptions {
+  readonly genesis: Genesis
+  /** Recompute the stored tree on open and check it against the last final checkpoint (default true). */
+  readonly verifyOnOpen?: boolean
+  /** Open read-only (e.g. `commons log` while a node runs). */
+  readonly readonly?: boolean
+}
+
+/** Witness set and threshold a checkpoint is judged by (genesis, later governance). */
+export interface WitnessPolicy {
+  readonly witnesses: readonly string[]
+  readonly threshold: number
+}
+
+interface EntryRow {
+  idx: number
+  hash: Buffer
+  data: Buffer
+}
+
+/** The node's log: entries, stored tree, checkpoints, pending entries, fork proofs. */
+export class LogStore implements HashReader {
+  readonly db: Db
+  readonly genesis: Genesis
+  /** Hex network id (genesis hash). */
+  readonly network: string
+  /** Checkpoint origin line. */
+  readonly origin: string
+  #appender: TreeAppender
+  readonly #stmt: ReturnType<LogStore['prepare']>
+
+  private constructor(db: Db, genesis: Genesis) {
+    this.db = db
+    this.genesis = genesis
+    this.network = networkIdOf(genesis)
+    this.origin = originOf(genesis)
+    this.#stmt = this.prepare()
+    const size = this.#countEntries()
+    const hashes = (this.db.prepare('SELECT COUNT(*) AS n FROM log_tree').get() as { n: number }).n
+    if (hashes !== storedHashCount(size)) {
+      throw new LogCorruptError(size, `tree holds ${hashes} hashes, ${size} entries need ${storedHashCount(size)}`)
+    }
+    this.#appender = TreeAppender.fromStore(size, this)
+  }
+
+  /** Opens (creating and migrating if needed) the log in `path` for the network of `genesis`. */
+  static open(path: string, options: LogStoreOptions): LogStore {
+    const db = openDatabase(path, { readonly: options.readonly ?? false })
+    try {
+      if (!db.readonly) migrate(db, 'log', MIGRATIONS)
+      const network = networkIdOf(options.genesis)
+      const stored = db.prepare("SELECT value FROM log_meta WHERE key = 'network'").get() as { value: string } | undefined
+      if (stored === undefined) {
+        if (!db.readonly) db.prepare("INSERT INTO log_meta (key, value) VALUES ('network', ?)").run(network)
+      } else if (stored.value !== network) {
+        throw new WrongNetworkError(network, stored.value)
+      }
+      const store = new LogStore(db, options.genesis)
+      if (options.verifyOnOpen ?? true) store.checkIntegrity()
+      return store
+    } catch (err) {
+      db.close()
+      throw err
+    }
+  }
+
+  private prepare() {
+    const db = this.db
+    return {
+      insertEntry: db.prepare('INSERT INTO log_entries (idx, hash, author, seq, kind, data) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertHash: db.prepare('INSERT INTO log_tree (id, hash) VALUES (?, ?)'),
+      hashById: db.prepare('SELECT hash FROM log_tree WHERE id = ?').pluck(),
+      entryByIndex: db.prepare('SELECT idx, hash, data FROM log_entries WHERE idx = ?'),
+      entryRange: db.prepare('SELECT idx, hash, data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx'),
+      indexByHash: db.prepare('SELECT idx FROM log_entries WHERE hash = ?').pluck(),
+      seqUsed: db.prepare('SELECT 1 FROM log_entries WHERE author = ? AND seq = ?').pluck(),
+      maxSeq: db.prepare('SELECT MAX(seq) FROM log_entries WHERE author = ?').pluck(),
+      deletePending: db.prepare('DELETE FROM log_pending WHERE hash = ?'),
+      insertPending: db.prepare('INSERT OR IGNORE INTO log_pending (hash, author, seq, data, received_at) VALUES (?, ?, ?, ?, ?)'),
+      checkpointBySize: db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints WHERE size = ?'),
+      upsertCheckpoint: db.prepare(
+        'INSERT INTO log_checkpoints (size, root, epoch, final, note) VALUES (?, ?, ?, ?, ?) ON CONFLICT(size) DO UPDATE SET final = excluded.final, note = excluded.note, epoch = excluded.epoch',
+      ),
+      latestFinal: db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints WHERE final = 1 ORDER BY size DESC LIMIT 1'),
+    }
+  }
+
+  #countEntries(): number {
+    const row = this.db.prepare('SELECT MAX(idx) AS m FROM log_entries').get() as { m: number | null }
+    return row.m === null ? 0 : row.m + 1
+  }
+
+  /** Number of entries in the log (= tree size). */
+  size(): number {
+    return this.#appender.size
+  }
+
+  /** Root hash of the whole stored tree. */
+  root(): Hash {
+    return this.#appender.root()
+  }
+
+  /** RFC 9162 root of the first `size` entries (O(log n) reads). */
+  treeHash(size: number): Hash {
+    this.#checkSize(size)
+    return treeHashFromStore(size, this)
+  }
+
+  /** Inclusion proof of entry `index` in the tree of `size` (default: the whole log). */
+  inclusionProof(index: number, size = this.size()): Hash[] {
+    this.#checkSize(size)
+    return inclusionProofFromStore(index, size, this)
+  }
+
+  /** Consistency proof from the tree of `oldSize` to the tree of `newSize` (default: the whole log). */
+  consistencyProof(oldSize: number, newSize = this.size()): Hash[] {
+    this.#checkSize(newSize)
+    return consistencyProofFromStore(oldSize, newSize, this)
+  }
+
+  #checkSize(size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.size()) throw new RangeError(`size ${size} is outside the log (0..${this.size()})`)
+  }
+
+  /** HashReader over the stored tree (tlog stored hash indexes). */
+  readHashes(indexes: readonly number[]): Hash[] {
+    return indexes.map((i) => {
+      const h = this.#stmt.hashById.get(i) as Buffer | undefined
+      if (h === undefined) throw new LogCorruptError(i, `stored tree hash ${i} is missing`)
+      return new Uint8Array(h)
+    })
+  }
+
+  /** True iff `author` already has an entry with `seq` in the log. */
+  hasSeq(author: string, seq: number): boolean {
+    return this.#stmt.seqUsed.get(author, seq) !== undefined
+  }
+
+  /** Highest seq of `author` in the log (0 if none): the next entry should use more. */
+  lastSeq(author: string): number {
+    return (this.#stmt.maxSeq.get(author) as number | null) ?? 0
+  }
+
+  /** Index of the entry with this hex hash, if in the log. */
+  indexOf(hash: string): number | undefined {
+    return this.#stmt.indexByHash.get(Buffer.from(hash, 'hex')) as number | undefined
+  }
+
+  /**
+   * Appends validated entries, in order, as one durable transaction (all or nothing).
+   * @throws ReplayedSeqError if an (author, seq) is already in the log or repeats in the batch.
+   */
+  append(entries: readonly DecodedEntry[]): AppendResult {
+    const staged = this.#appender.clone()
+    const firstIndex = staged.size
+    const s = this.#stmt
+    const run = this.db.transaction(() => {
+      const seen = new Set<string>()
+      for (const d of entries) {
+        const key = `${d.entry.author}:${d.entry.seq}`
+        if (seen.has(key) || this.hasSeq(d.entry.author, d.entry.seq)) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
+        seen.add(key)
+        const hash = Buffer.from(d.hash, 'hex')
+        if (s.indexByHash.get(hash) !== undefined) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
+        const index = staged.size
+        s.insertEntry.run(index, hash, d.entry.author, d.entry.seq, d.entry.kind, d.bytes)
+        for (const h of staged.append(leafHash(d.bytes))) s.insertHash.run(h.index, h.hash)
+        s.deletePending.run(hash)
+      }
+    })
+    run.immediate()
+    this.#appender = staged
+    return { firstIndex, size: staged.size, root: staged.root() }
+  }
+
+  /** The entry at `index`, or undefined past the end. */
+  entry(index: number): StoredEntry | undefined {
+    const row = this.#stmt.entryByIndex.get(index) as EntryRow | undefined
+    return row === undefined ? undefined : toStored(row)
+  }
+
+  /** Entries with index in [from, to), in order. */
+  entries(from: number, to: number): StoredEntry[] {
+    return (this.#stmt.entryRange.all(from, to) as EntryRow[]).map(toStored)
+  }
+
+  /**
+   * Stores a checkpoint note after checking it against our own tree: origin, size ≤ our size, and
+   * root = our tree hash at that size. Keeps only cosignatures valid under `policy` (default:
+   * the genesis witnesses minus any with a stored fork proof), merging with those already held.
+   * @throws BadCheckpointError when the note is malformed, for another log, ahead of us, or its root differs
+   */
+  addCheckpoint(note: string, policy: WitnessPolicy = this.witnessPolicy()): StoredCheckpoint {
+    const signed = parseSignedCheckpoint(note)
+    const cp = signed.checkpoint
+    if (cp.origin !== this.origin) throw new BadCheckpointError(`origin '${cp.origin.slice(0, 80)}' is not this log's`)
+    if (cp.size > this.size()) throw new BadCheckpointError(`size ${cp.size} is ahead of the stored log (${this.size()})`)
+    if (!bytesEqual(cp.root, this.treeHash(cp.size))) {
+      throw new BadCheckpointError(`root at size ${cp.size} differs from the stored tree (fork or corruption)`)
+    }
+    const previous = this.checkpoint(cp.size)
+    const sigs: NoteSignature[] = []
+    const names = new Set<string>()
+    for (const candidate of [...(previous ? parseSignedCheckpoint(previous.note).signatures : []), ...signed.signatures]) {
+      if (names.has(candidate.name)) continue
+      const one = verifyCosignatures({ ...signed, signatures: [candidate] }, policy.witnesses)
+      if (one.valid.length === 1) {
+        sigs.push(candidate)
+        names.add(candidate.name)
+      }
+    }
+    const final = sigs.length >= policy.threshold
+    const merged = formatSignedNote(signed.body, sigs)
+    const epoch = epochOf(cp)
+    this.#stmt.upsertCheckpoint.run(cp.size, Buffer.from(cp.root), epoch ?? null, final ? 1 : 0, merged)
+    return { size: cp.size, root: cp.root, epoch, final, note: merged }
+  }
+
+  /** The stored checkpoint of `size`, if any. */
+  checkpoint(size: number): StoredCheckpoint | undefined {
+    const row = this.#stmt.checkpointBySize.get(size) as CheckpointRow | undefined
+    return row === undefined ? undefined : toCheckpoint(row)
+  }
+
+  /** The largest final checkpoint, if any. */
+  latestFinalCheckpoint(): StoredCheckpoint | undefined {
+    const row = this.#stmt.latestFinal.get() as CheckpointRow | undefined
+    return row === undefined ? undefined : toCheckpoint(row)
+  }
+
+  /** Every stored checkpoint, by size. */
+  checkpoints(): StoredCheckpoint[] {
+    return (this.db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints ORDER BY size').all() as CheckpointRow[]).map(toCheckpoint)
+  }
+
+  /** Genesis witnesses minus those proven to have forked, with the genesis threshold. */
+  witnessPolicy(): WitnessPolicy {
+    const banned = this.bannedWitnesses()
+    return { witnesses: this.genesis.witnesses.filter((w) => !banned.has(w)), threshold: this.genesis.threshold }
+  }
+
+  /** Keeps a valid entry that is not final yet (idempotent). @throws ReplayedSeqError if its seq is used in the log */
+  addPending(d: DecodedEntry, receivedAt = Date.now()): boolean {
+    if (this.hasSeq(d.entry.author, d.entry.seq)) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
+    return this.#stmt.insertPending.run(Buffer.from(d.hash, 'hex'), d.entry.author, d.entry.seq, d.bytes, receivedAt).changes === 1
+  }
+
+  /** Pending entries (canonical bytes), oldest first. */
+  pending(): StoredEntry[] {
+    const rows = this.db.prepare('SELECT hash, data FROM log_pending ORDER BY received_at, hash').all() as Array<{ hash: Buffer; data: Buffer }>
+    return rows.map((r, i) => ({ index: i, hash: r.hash.toString('hex'), bytes: new Uint8Array(r.data) }))
+  }
+
+  /** Drops pending entries by hex hash. */
+  removePending(hashes: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const h of hashes) this.#stmt.deletePending.run(Buffer.from(h, 'hex'))
+    })()
+  }
+
+  /** Verifies and stores a fork proof; returns the witness it convicts. @throws BadProofError */
+  addForkProof(proof: ForkProof, foundAt = Date.now()): string {
+    if (!verifyForkProof(proof, { origin: this.origin, network: this.network })) throw new BadProofError('fork proof does not verify')
+    const text = canonicalJson(proof)
+    this.db.prepare('INSERT OR IGNORE INTO log_fork_proofs (id, witness, proof, found_at) VALUES (?, ?, ?, ?)').run(sha256Hex(text), proof.witness, text, foundAt)
+    return proof.witness
+  }
+
+  /** Stored fork proofs. */
+  forkProofs(): ForkProof[] {
+    return (this.db.prepare('SELECT proof FROM log_fork_proofs ORDER BY found_at, id').all() as Array<{ proof: string }>).map(
+      (r) => JSON.parse(r.proof) as ForkProof,
+    )
+  }
+
+  /** Witnesses convicted by a stored fork proof: their signatures are ignored from then on. */
+  bannedWitnesses(): Set<string> {
+    return new Set((this.db.prepare('SELECT DISTINCT witness FROM log_fork_proofs').all() as Array<{ witness: string }>).map((r) => r.witness))
+  }
+
+  /**
+   * Recomputes the tree from the stored entry bytes and compares it with the stored tree hashes
+   * and with the last final checkpoint. O(n) hashing; run on open.
+   * @throws LogCorruptError naming the first index whose stored data disagrees
+   */
+  checkIntegrity(): void {
+    const size = this.size()
+    const fresh = TreeAppender.empty()
+    const PAGE = 4096
+    const treePage = this.db.prepare('SELECT id, hash FROM log_tree WHERE id >= ? ORDER BY id LIMIT ?')
+    let treeBuf: Array<{ id: number; hash: Buffer }> = []
+    let treeAt = 0
+    let nextId = 0
+    const final = this.latestFinalCheckpoint()
+    for (let from = 0; from < size; from += PAGE) {
+      const rows = this.#stmt.entryRange.all(from, Math.min(size, from + PAGE)) as EntryRow[]
+      for (const row of rows) {
+        if (row.idx !== fresh.size) throw new LogCorruptError(fresh.size, 'entry is missing')
+        for (const h of fresh.append(leafHash(row.data))) {
+          if (treeAt >= treeBuf.length) {
+            treeBuf = treePage.all(nextId, PAGE * 2) as Array<{ id: number; hash: Buffer }>
+            treeAt = 0
+          }
+          const stored = treeBuf[treeAt++]
+          if (stored === undefined || stored.id !== h.index || !bytesEqual(stored.hash, h.hash)) {
+            throw new LogCorruptError(row.idx, 'stored tree hash does not match the entry bytes')
+          }
+          nextId = h.index + 1
+        }
+        if (final !== undefined && fresh.size === final.size && !bytesEqual(fresh.root(), final.root)) {
+          throw new LogCorruptError(row.idx, `tree root at size ${final.size} differs from the last final checkpoint`)
+        }
+      }
+    }
+    if (final !== undefined && final.size > size) throw new LogCorruptError(size, `final checkpoint of size ${final.size} is ahead of the stored entries`)
+  }
+
+  /** Hex root (for status output). */
+  rootHex(): string {
+    return bytesToHex(this.root())
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.db.close()
+  }
+}
+
+interface CheckpointRow {
+  size: number
+  root: Buffer
+  epoch: number | null
+  final: number
+  note: string
+}
+
+function toCheckpoint(r: CheckpointRow): StoredCheckpoint {
+  return { size: r.size, root: new Uint8Array(r.root), epoch: r.epoch ?? undefined, final: r.final === 1, note: r.note }
+}
+
+function toStored(r: EntryRow): StoredEntry {
+  return { index: r.idx, hash: r.hash.toString('hex'), bytes: new Uint8Array(r.data) }
+}
