@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import { CommonsError } from '../errors.js'
+import type { KeyPair } from '../identity/index.js'
+import type { CapabilityGossip, PeerEntry } from '../p2p/capabilities.js'
+import { InvalidReceiptError, MalformedFrameError, RemoteJobError, WorkerLostError } from '../p2p/errors.js'
+import type { CommonsHost } from '../p2p/host.js'
+import { runRemoteJob } from '../p2p/job-protocol.js'
+import type { P2pMetrics } from '../p2p/p2p-metrics.js'
+import type { EngineStats, GenerateOptions, GeneratedToken, ModelInfo } from '../runtime/engine.js'
+import type { InferenceRequest, InferenceResult, InferenceService, ServedModel } from '../runtime/service.js'
+import { JobFailedError, NoWorkerError } from './errors.js'
+import { chooseWorker, type WorkerView } from './policy.js'
+import type { ReceiptStore } from './receipts.js'
+import { WorkerStats } from './worker-stats.js'
+
+export interface SwarmServiceOptions {
+  readonly host: CommonsHost
+  /** The gateway's key (receipts name it; the job protocol authenticates with it). */
+  readonly keyPair: KeyPair
+  readonly nodeId: string
+  readonly metrics: P2pMetrics
+  /** The peer table of gossiped capability records. */
+  readonly gossip: CapabilityGossip
+  /** This node's own engines; omitted on a gateway started with `--no-worker`. */
+  readonly local?: InferenceService
+  /** Exact load of a local engine by model name (no gossip delay). */
+  readonly localStats?: (model: string) => EngineStats | undefined
+  /** Local decode speed (tokens/s per slot), when measured. */
+  readonly localSpeed?: () => number
+  /** Where verified receipts are kept. */
+  readonly receipts?: ReceiptStore
+  /** A remote worker silent this long mid-job is failed over (default 5 s). */
+  readonly stallTimeoutMs?: number
+  /** Workers tried per job before giving up (default 4). */
+  readonly maxAttempts?: number
+  readonly logger?: Logger
+}
+
+/** How long a model stays listed after the last worker serving it was seen (so a gap answers 503, not 404). */
+const KNOWN_MODEL_TTL_MS = 10 * 60_000
+/** Job length assumed for scheduling when the request does not say (its maxTokens caps it). */
+const TYPICAL_JOB_TOKENS = 128
+
+interface Candidate extends WorkerView {
+  readonly peer?: PeerEntry
+}
+
+/**
+ * `InferenceService` over the whole swarm: each job goes to the best worker for its model — this
+ * node's engine or a remote worker over `/commons/job/1` — chosen by `chooseWorker`. When a
+ * remote worker dies, stalls or misbehaves mid-stream, the job resumes on the next best worker
+ * with `resumeTokens` = the tokens already delivered; counter-based sampling makes the
+ * continuation identical, so the caller's `onToken` sees one gap-free, duplicate-free stream.
+ * No candidate at all → `NoWorkerError` (503) at once.
+ */
+export class SwarmInferenceService implements InferenceService {
+  readonly #o: SwarmServiceOptions
+  readonly #stats = new WorkerStats()
+  readonly #known = new Map<string, { info: ModelInfo; seenAt: number }>()
+  readonly #unsubscribe: () => void
+
+  constructor(options: SwarmServiceOptions) {
+    this.#o = options
+    this.#unsubscribe = options.gossip.onRecord((entry) => {
+      this.#stats.recordSeen(entry.nodeId)
+      for (const m of entry.record.models) {
+        this.#known.set(m.sha256, {
+          info: { name: m.name, sha256: m.sha256, path: '', sizeBytes: 0, contextSize: m.contextSize, vocabSize: 0, architecture: 'unknown', parameterCount: 0 },
+          seenAt: Date.now(),
+        })
+      }
+    })
+  }
+
+  /** Stops listening to the peer table. */
+  close(): void {
+    this.#unsubscribe()
+  }
+
+  listModels(): readonly ServedModel[] {
+    const local = this.#o.local?.listModels() ?? []
+    const out: ServedModel[] = [...local]
+    const seen = new Set(local.flatMap((m) => [m.info.sha256, m.info.name]))
+    const cutoff = Date.now() - KNOWN_MODEL_TTL_MS
+    for (const [sha, k] of this.#known) {
+      if (k.seenAt < cutoff) {
+        this.#known.delete(sha)
+        continue
+      }
+      if (seen.has(sha) || seen.has(k.info.name)) continue
+      seen.add(sha)
+      seen.add(k.info.name)
+      out.push({ info: k.info, local: false })
+    }
+    return out
+  }
+
+  /** Workers that serve `model` now, with what this gateway knows of each. */
+  candidates(model: string): Candidate[] {
+    const out: Candidate[] = []
+    const local = this.#o.local?.listModels().find((m) => m.info.name === model || m.info.sha256 === model)
+    if (local !== undefined) {
+      const s = this.#o.localStats?.(local.info.name)
+      const obs = this.#stats.observation(this.#o.nodeId)
+      out.push({
+        nodeId: this.#o.nodeId,
+        local: true,
+        parallel: s?.parallel ?? 1,
+        busySlots: s?.activeSlots ?? obs.runningJobs,
+        queueDepth: s?.queueDepth ?? 0,
+        unreportedJobs: 0,
+        tokensPerSecond: this.#o.localSpeed?.() ?? 0,
+        latencyMs: 0,
+        recentFailures: obs.recentFailures,
+      })
+    }
+    for (const peer of this.#o.gossip.peers()) {
+      const r = peer.record
+      if (peer.nodeId === this.#o.nodeId || !r.models.some((m) => m.name === model || m.sha256 === model)) continue
+      const obs = this.#stats.observation(peer.nodeId)
+      out.push({
+        nodeId: peer.nodeId,
+        local: false,
+        peer,
+        parallel: Math.max(1, r.parallel),
+        busySlots: Math.max(0, r.parallel - r.freeSlots),
+        queueDepth: r.queueDepth,
+        unreportedJobs: obs.unreportedJobs,
+        tokensPerSecond: obs.tokensPerSecond ?? r.tokensPerSecond,
+        latencyMs: obs.latencyMs,
+        recentFailures: obs.recentFailures,
+      })
+    }
+    return out
+  }
+
+  async generate(request: InferenceRequest, options: GenerateOptions = {}): Promise<InferenceResult> {
+    const jobId = randomUUID()
+    const baseResume = request.resumeTokens ?? []
+    const delivered: GeneratedToken[] = []
+    const onToken = (t: GeneratedToken): void => {
+      delivered.push(t)
+      options.onToken?.(t)
+    }
+    const jobTokens = Math.min(request.params.maxTokens, TYPICAL_JOB_TOKENS)
+    const tried = new Set<string>()
+    const maxAttempts = this.#o.maxAttempts ?? 4
+    let lastError: unknown
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      if (options.signal?.aborted === true) return this.#aborted(request, baseResume, delivered)
+      const pick = chooseWorker(this.candidates(request.model).filter((c) => !tried.has(c.nodeId)), jobTokens)
+      if (pick === undefined) break
+      tried.add(pick.nodeId)
+      const resumeTokens = [...baseResume, ...delivered.map((t) => t.id)]
+      const attemptRequest: InferenceRequest = resumeTokens.length > 0 ? { ...request, resumeTokens } : request
+      const textBefore = delivered.map((t) => t.text).join('')
+      if (attempt > 0) this.#o.metrics.failovers.inc()
+      const handle = this.#stats.dispatched(pick.nodeId)
+      try {
+        const result = pick.local || pick.peer === undefined
+          ? await this.#runLocal(attemptRequest, options.signal, onToken)
+          : await this.#runRemote(pick.peer, jobId, attemptRequest, options.signal, onToken)
+        return { ...result, text: textBefore + result.text }
+      } catch (err) {
+        if (!isWorkerFailure(err)) throw err
+        lastError = err
+        this.#stats.failed(pick.nodeId)
+        if (err instanceof WorkerLostError && pick.peer !== undefined) this.#o.gossip.forget(pick.nodeId)
+        this.#o.logger?.warn({ worker: pick.nodeId, err: (err as Error).message, delivered: delivered.length, attempt }, 'worker failed; failing over')
+      } finally {
+        this.#stats.finished(pick.nodeId, handle)
+      }
+    }
+    if (options.signal?.aborted === true) return this.#aborted(request, baseResume, delivered)
+    if (tried.size === 0) throw new NoWorkerError(request.model)
+    if (lastError instanceof CommonsError && lastError.status === 429) throw lastError
+    throw new JobFailedError(request.model, tried.size, lastError)
+  }
+
+  async #runLocal(request: InferenceRequest, signal: AbortSignal | undefined, onToken: (t: GeneratedToken) => void): Promise<InferenceResult> {
+    const local = this.#o.local
+    if (local === undefined) throw new NoWorkerError(request.model)
+    return local.generate(request, signal === undefined ? { onToken } : { signal, onToken })
+  }
+
+  async #runRemote(peer: PeerEntry, jobId: string, request: InferenceRequest, signal: AbortSignal | undefined, onToken: (t: GeneratedToken) => void): Promise<InferenceResult> {
+    const started = performance.now()
+    let firstTokenMs: number | undefined
+    const out = await runRemoteJob(this.#o.host, this.#o.keyPair, this.#o.metrics, peer, jobId, request, {
+      ...(signal === undefined ? {} : { signal }),
+      stallTimeoutMs: this.#o.stallTimeoutMs ?? 5_000,
+      onToken: (t) => {
+        firstTokenMs ??= performance.now() - started
+        onToken(t)
+      },
+    })
+    if (out.signed !== undefined && out.receiptId !== undefined) {
+      this.#o.receipts?.add(out.receiptId, out.signed)
+      const r = out.signed.receipt
+      if (firstTokenMs !== undefined) this.#stats.observeLatency(peer.nodeId, Math.max(0, firstTokenMs - r.timings.queuedMs - r.timings.timeToFirstTokenMs))
+      const decoded = r.completionTokens - r.resumedTokens - 1
+      if (decoded > 0 && r.timings.decodeMs > 0) this.#stats.observeSpeed(peer.nodeId, (decoded * 1000) / r.timings.decodeMs)
+    }
+    return out.receiptId === undefined
+      ? { ...out.result, servedBy: peer.nodeId }
+      : { ...out.result, servedBy: peer.nodeId, receiptId: out.receiptId }
+  }
+
+  #aborted(request: InferenceRequest, resume: readonly number[], delivered: readonly GeneratedToken[]): InferenceResult {
+    const tokens = [...resume, ...delivered.map((t) => t.id)]
+    return {
+      model: request.model, servedBy: '', text: delivered.map((t) => t.text).join(''), tokens, promptTokens: 0,
+      completionTokens: tokens.length, finishReason: 'abort', timings: { queuedMs: 0, timeToFirstTokenMs: 0, decodeMs: 0 },
+    }
+  }
+}
+
+/** Errors after which another worker may succeed: the worker died, stalled, lied, or is overloaded. */
+function isWorkerFailure(err: unknown): boolean {
+  if (err instanceof WorkerLostError || err instanceof MalformedFrameError || err instanceof InvalidReceiptError) return true
+  if (err instanceof RemoteJobError) return err.status === 429 || err.status >= 500
+  return err instanceof CommonsError && err.status === 429
+}

@@ -1,0 +1,90 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Registry } from 'prom-client'
+import { bytesToHex, generateKeyPair } from '../../src/identity/index.js'
+import { listenAddrs } from '../../src/p2p/index.js'
+import { SwarmNode } from '../../src/scheduler/swarm-node.js'
+import { NoWorkerError } from '../../src/scheduler/errors.js'
+import { CommonsError } from '../../src/errors.js'
+import { FakeInferenceService, fakeParams, fakeText } from './swarm-fakes.js'
+import type { InferenceRequest } from '../../src/runtime/service.js'
+
+function node(opts: { worker?: FakeInferenceService; bootstrap?: string[]; stallTimeoutMs?: number } = {}) {
+  const keyPair = generateKeyPair()
+  const nodeId = bytesToHex(keyPair.publicKey)
+  const n = new SwarmNode({
+    keyPair, nodeId, registry: new Registry(), listen: listenAddrs('127.0.0.1', 0).slice(0, 1), mdns: false,
+    capabilityIntervalMs: 300, stallTimeoutMs: opts.stallTimeoutMs ?? 2_000,
+    ...(opts.bootstrap === undefined ? {} : { bootstrap: opts.bootstrap }),
+    ...(opts.worker === undefined ? {} : { local: opts.worker, localStats: () => ({ parallel: 2, activeSlots: 0, queueDepth: 0, maxQueue: 8 }) }),
+  })
+  return { n, nodeId }
+}
+
+const req = (o: Partial<InferenceRequest> = {}): InferenceRequest => ({ model: 'fake', prompt: { kind: 'completion', prompt: 'hi' }, params: fakeParams(), ...o })
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  for (let waited = 0; !cond(); waited += 50) {
+    if (waited > ms) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+test('gateway without engines: jobs run on both workers, receipts kept, failover, then 503', async (t) => {
+  const gw = node()
+  await gw.n.start()
+  const boot = [gw.n.host.getMultiaddrs()[0]!.toString()]
+  const fb = new FakeInferenceService('b', 5)
+  const fc = new FakeInferenceService('c', 5)
+  const b = node({ worker: fb, bootstrap: boot })
+  const c = node({ worker: fc, bootstrap: boot })
+  fb.nodeId; fc.nodeId
+  await b.n.start()
+  await c.n.start()
+  t.after(async () => {
+    await c.n.stop()
+    await b.n.stop()
+    await gw.n.stop()
+  })
+  await until('both workers in the gateway peer table', () => (gw.n.gossip?.peers().length ?? 0) === 2)
+  assert.deepEqual(gw.n.service.listModels().map((m) => [m.info.name, m.local]), [['fake', false]])
+
+  // Concurrent jobs spread over B and C (each has 2 slots; the gateway counts what it sent).
+  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => gw.n.service.generate(req({ params: fakeParams({ seed: i, maxTokens: 10 }) }))))
+  const servers = new Set(results.map((r) => r.servedBy))
+  assert.deepEqual([...servers].sort(), [b.nodeId, c.nodeId].sort())
+  results.forEach((r, i) => assert.equal(r.text, fakeText(i, 10)))
+  for (const r of results) assert.ok(r.receiptId !== undefined && gw.n.receipts?.get(r.receiptId) !== undefined, 'receipt stored')
+
+  // Failover: the serving worker disappears mid-stream; the stream continues on the other one.
+  fb.tokenDelayMs = 25
+  fc.tokenDelayMs = 25
+  const seen: number[] = []
+  let victim: typeof b | undefined
+  const job = gw.n.service.generate(req({ params: fakeParams({ seed: 7, maxTokens: 30 }) }), {
+    onToken: (tok) => {
+      seen.push(tok.index)
+      if (tok.index === 5 && victim === undefined) {
+        victim = fb.started > fc.started ? b : c
+        // Not awaited: the worker vanishes while the gateway keeps reading.
+        void victim.n.stop()
+      }
+    },
+  })
+  const failed = await job
+  assert.equal(failed.text, fakeText(7, 30))
+  assert.deepEqual(seen, Array.from({ length: 30 }, (_, i) => i), 'no token lost or repeated')
+  assert.notEqual(failed.servedBy, victim === b ? b.nodeId : c.nodeId)
+
+  // All workers gone: a clear 503, fast.
+  await (victim === b ? c : b).n.stop()
+  const t0 = Date.now()
+  await assert.rejects(gw.n.service.generate(req()), (err: unknown) => {
+    assert.ok(err instanceof CommonsError)
+    assert.equal(err.status, 503)
+    return true
+  })
+  assert.ok(Date.now() - t0 < 2_000, `503 took ${Date.now() - t0} ms`)
+  assert.equal(gw.n.service.listModels().length, 1, 'a model seen recently stays listed, so the API answers 503 rather than 404')
+  await assert.rejects(gw.n.service.generate(req({ model: 'other' })), NoWorkerError)
+})
