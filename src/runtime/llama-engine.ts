@@ -440,39 +440,40 @@ class LlamaEngine implements Engine {
    * stalls the streams already running).
    */
   private fillBatch(): Slot[] {
-    const batched: Slot[] = []
+    // Plan first, then allocate the llama_batch at its exact size (llama_batch_init mallocs a
+    // sequence-id cell per token, so a 512-token batch for 1 decoding token is pure overhead).
+    const plan: Array<{ slot: Slot; take: number }> = []
     let budget = this.batchSize
-    let initialized = false
-    const init = (): void => {
-      if (!initialized) this.native.initBatch(this.batchSize)
-      initialized = true
-    }
     for (const slot of this.slots) {
       slot.logitIndex = -1
       if (slot.state !== 'generating') continue
-      init()
-      const indexes = this.native.addToBatch(slot.sequence, slot.position, Uint32Array.of(slot.pendingToken), Uint32Array.of(0))
-      slot.position += 1
-      slot.logitIndex = indexes[0]!
+      plan.push({ slot, take: 1 })
       budget -= 1
-      batched.push(slot)
     }
     for (const slot of this.slots) {
       if (slot.state !== 'prefill' || budget <= 0) continue
+      const take = Math.min(slot.job!.prefillTokens.length - slot.prefillOffset, budget)
+      plan.push({ slot, take })
+      budget -= take
+    }
+    if (plan.length === 0) return []
+    this.native.initBatch(this.batchSize - budget)
+    for (const { slot, take } of plan) {
+      if (slot.state === 'generating') {
+        const indexes = this.native.addToBatch(slot.sequence, slot.position, Uint32Array.of(slot.pendingToken), Uint32Array.of(0))
+        slot.position += 1
+        slot.logitIndex = indexes[0]!
+        continue
+      }
       const job = slot.job!
-      const remaining = job.prefillTokens.length - slot.prefillOffset
-      const take = Math.min(remaining, budget)
-      const isLast = take === remaining
-      init()
+      const isLast = slot.prefillOffset + take === job.prefillTokens.length
       const chunk = Uint32Array.from(job.prefillTokens.slice(slot.prefillOffset, slot.prefillOffset + take))
       const indexes = this.native.addToBatch(slot.sequence, slot.position, chunk, isLast ? Uint32Array.of(take - 1) : new Uint32Array(0))
       slot.position += take
       slot.prefillOffset += take
-      budget -= take
       if (isLast) slot.logitIndex = indexes[0]!
-      batched.push(slot)
     }
-    return batched
+    return plan.map((p) => p.slot)
   }
 
   private async sampleNext(slot: Slot): Promise<void> {
