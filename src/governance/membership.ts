@@ -117,9 +117,15 @@ export function delegatorsOf(state: GovState, id: string): string[] {
 export function applyDelegate(state: GovState, fe: FinalEntry, body: DelegateBody): void {
   const author = fe.entry.author
   requireMember(state, author)
+  const mark = state.delegationMarks[author]
+  if (mark !== undefined && mark.seq > fe.entry.seq) {
+    reject('superseded', `delegate entry ${mark.index} (seq ${mark.seq}) is the author's later word`)
+  }
   if (body.to === null) {
-    if (state.delegations[author] === undefined) reject('no_delegation', 'there is no delegation to revoke')
+    // Accepted even with nothing to revoke: it still marks the author's latest word, in case an
+    // older delegation of theirs is finalized after it.
     delete state.delegations[author]
+    state.delegationMarks[author] = { seq: fe.entry.seq, index: fe.index }
     return
   }
   const to = body.to
@@ -131,4 +137,5 @@ export function applyDelegate(state: GovState, fe: FinalEntry, body: DelegateBod
   const cap = delegateCap(state.params.maxDelegateShareBps, activeMemberIds(state).length)
   if (carried + 1 > cap) reject('delegate_cap', `${to} already carries ${carried} delegations; the cap is ${cap}`)
   state.delegations[author] = { to, index: fe.index }
+  state.delegationMarks[author] = { seq: fe.entry.seq, index: fe.index }
 }

@@ -110,5 +110,9 @@ export function applyVote(state: GovState, fe: FinalEntry, body: VoteBody): void
   if (!sortedIncludes(proposal.electorate, author)) {
     reject('not_in_electorate', `${author} was not a member when proposal ${proposal.id} was created`)
   }
-  proposal.votes[author] = { choice: body.choice, index: fe.index }
+  const previous = proposal.votes[author]
+  if (previous !== undefined && previous.seq > fe.entry.seq) {
+    reject('superseded', `vote ${previous.index} (seq ${previous.seq}) is the author's later vote`)
+  }
+  proposal.votes[author] = { choice: body.choice, index: fe.index, seq: fe.entry.seq }
 }

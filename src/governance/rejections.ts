@@ -20,13 +20,13 @@ export type RejectionReason =
   | 'self_delegation'
   | 'delegation_chain'
   | 'delegate_cap'
-  | 'no_delegation'
   | 'too_many_open_proposals'
   | 'bad_action'
   | 'unknown_proposal'
   | 'voting_not_open'
   | 'voting_closed'
   | 'not_in_electorate'
+  | 'superseded'
 
 /** Thrown by validation inside the reducer before any mutation; caught by `applyEntry`. */
 export class Rejected extends Error {

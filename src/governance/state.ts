@@ -26,10 +26,10 @@ export function initialState(genesis: unknown): GovState {
     members[id] = { status: 'active', since: g.created, admittedAt: null, vouchedBy: [], leftAt: null, expelledBy: null }
   }
   const models: Record<string, ModelRecord> = {}
-  for (const manifest of g.governance?.models ?? []) {
+  for (const manifest of g.params.models) {
     models[manifest.sha256] = { manifest, status: 'servable', admittedBy: null, admittedAt: g.created, retiredBy: null, retiredAt: null }
   }
-  const text = g.governance?.constitution ?? DEFAULT_CONSTITUTION
+  const text = g.params.constitution ?? DEFAULT_CONSTITUTION
   return {
     v: 1,
     network,
@@ -37,7 +37,7 @@ export function initialState(genesis: unknown): GovState {
     epochMs: g.epochMs,
     time: g.created,
     lastIndex: -1,
-    params: { ...defaultParams(), ...g.governance?.params },
+    params: { ...defaultParams(), ...g.params.params },
     paramHistory: [],
     constitution: { text, sha256: sha256Hex(text), amendedBy: null, since: g.created },
     witnesses: { witnesses, threshold: g.threshold, setBy: null, since: g.created },
@@ -45,6 +45,7 @@ export function initialState(genesis: unknown): GovState {
     candidates: {},
     vouchers: {},
     delegations: {},
+    delegationMarks: {},
     proposals: {},
     open: [],
     models,

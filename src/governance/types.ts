@@ -1,6 +1,7 @@
 import type { ModelManifest, ProposalAction, ProposalType, VoteChoice } from './bodies.js'
 import type { GovParams } from './params.js'
 import type { RejectionReason } from './rejections.js'
+import type { SeqRanges } from './seqs.js'
 
 /**
  * The governance state: plain JSON data, so its RFC 8785 canonical form is its identity
@@ -74,6 +75,12 @@ export interface Delegation {
   index: number
 }
 
+/** The author's latest `delegate` entry applied (delegation or revocation), by seq. */
+export interface DelegationMark {
+  seq: number
+  index: number
+}
+
 /**
  * Proposal lifecycle:
  *   pending  --(votingStartsAt)-->  voting   (skipped when the discussion delay is 0)
@@ -98,8 +105,10 @@ export interface ProposalRules {
 
 export interface CastVote {
   choice: VoteChoice
-  /** Log index of the (latest) vote entry: votes can be changed until the deadline. */
+  /** Log index of the vote entry in force: votes can be changed until the deadline. */
   index: number
+  /** Its seq: the vote with the higher seq is the author's latest word, whatever the log order. */
+  seq: number
 }
 
 export interface RefusedVote {
@@ -206,11 +215,13 @@ export interface GovState {
   candidates: Record<string, Candidate>
   vouchers: Record<string, VoucherRecord>
   delegations: Record<string, Delegation>
+  /** Latest delegate/revoke entry per author (so an older one finalized later cannot undo it). */
+  delegationMarks: Record<string, DelegationMark>
   proposals: Record<string, Proposal>
   /** Ids of proposals that are pending, voting or passed, ascending. */
   open: number[]
   models: Record<string, ModelRecord>
-  /** Highest accepted `seq` per author of governance entries (replay guard). */
-  seqs: Record<string, number>
+  /** Seqs of every author seen in the final log (replay guard; see `seqs.ts`). */
+  seqs: Record<string, SeqRanges>
   rejections: Rejection[]
 }

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod'
 import { SignedEpochSetSchema } from './epoch-set.js'
-import { Hex32 } from './schemas.js'
+import { Hex32, Uint } from './schemas.js'
 
 // ───────────────────────────── LEDGER kinds (owned by the ledger) ─────────────────────────────
 
@@ -40,8 +40,47 @@ const LEDGER_KINDS = {
 
 // ─────────────── GOVERNANCE kinds (owned by the governance engineer: add yours here) ───────────────
 // One line per kind: `'member-vouch': MemberVouchBody,` etc. Keep body schemas strict.
+// Meaning and rules of each kind: src/governance (the reducer validates bodies again).
 
-const GOVERNANCE_KINDS = {} as const
+/**
+ * The part of a model manifest governance needs: the file (sha256), its license, its name; other
+ * provenance fields (training data, code commit, evaluations) are kept verbatim (not stripped).
+ */
+export const GovModelManifest = z
+  .object({ name: z.string().min(1).max(200), sha256: Hex32, license: z.string().min(1).max(200) })
+  .passthrough()
+
+/** An active member vouches for a candidate's admission. */
+export const MemberVouchBody = z.strictObject({ candidate: Hex32 })
+/** The author leaves the membership. */
+export const MemberLeaveBody = z.strictObject({})
+/** The author delegates its vote to a member (`to: null` revokes). */
+export const DelegateBody = z.strictObject({ to: Hex32.nullable() })
+/** What a proposal would do, by type. */
+export const ProposalActionBody = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('admit-model'), manifest: GovModelManifest }),
+  z.strictObject({ type: z.literal('retire-model'), sha256: Hex32, reason: z.string().max(2000).default('') }),
+  z.strictObject({ type: z.literal('set-parameter'), name: z.string().min(1).max(64), value: z.number() }),
+  z.strictObject({ type: z.literal('set-witnesses'), witnesses: z.array(Hex32).min(1).max(64), threshold: z.number().int().min(1) }),
+  z.strictObject({ type: z.literal('amend-constitution'), text: z.string().min(1).max(32_768) }),
+  z.strictObject({ type: z.literal('expel-member'), member: Hex32, reason: z.string().max(2000).default('') }),
+])
+/** A member opens a proposal; its id is the log index of this entry. */
+export const ProposeBody = z.strictObject({
+  title: z.string().min(1).max(200),
+  rationale: z.string().max(8000).default(''),
+  action: ProposalActionBody,
+})
+/** A member votes on a proposal (by id = log index of its `propose` entry); a later seq replaces it. */
+export const VoteBody = z.strictObject({ proposal: Uint, choice: z.enum(['yes', 'no', 'abstain']) })
+
+const GOVERNANCE_KINDS = {
+  'member-vouch': MemberVouchBody,
+  'member-leave': MemberLeaveBody,
+  delegate: DelegateBody,
+  propose: ProposeBody,
+  vote: VoteBody,
+} as const
 
 // ─────────────────────────────────────── end of sections ───────────────────────────────────────
 

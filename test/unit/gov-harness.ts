@@ -1,10 +1,12 @@
 /**
  * Test harness for governance: a tiny single-process "network" that signs real Ed25519 entries
- * with fixed keys, checks them the way the ledger does before they can become final (signature
- * over the RFC 8785 form without `sig`, network, strictly increasing per-author seq), stamps them
- * with a final checkpoint time, and feeds them to the reducer.
+ * with fixed keys, runs them through the ledger's own validation (`decodeEntry`: canonical form,
+ * envelope, kind and body schema, network, signature) plus (author, seq) uniqueness, stamps the
+ * accepted ones with a final checkpoint time and feeds them to the reducer.
  */
-import { bytesToHex, canonicalBytes, canonicalJson, hexToBytes, keyPairFromSecret, sha256, sha256Hex, sign, verify, type KeyPair } from '../../src/identity/index.js'
+import { bytesToHex, keyPairFromSecret, sha256, sha256Hex, sign, type KeyPair } from '../../src/identity/index.js'
+import { CommonsError } from '../../src/errors.js'
+import { createGenesis, decodeEntry, encodeEntry, entrySigningBytes, networkIdOf, type Entry, type Genesis } from '../../src/ledger/index.js'
 import { applyEntry, initialState, type FinalEntry, type GovState, type LogEntry } from '../../src/governance/index.js'
 
 export const HOUR = 3_600_000
@@ -37,7 +39,7 @@ export const TEST_PARAMS = {
 }
 
 export class GovHarness {
-  readonly genesis: Record<string, unknown>
+  readonly genesis: Genesis
   readonly network: string
   readonly members: KeyPair[]
   state: GovState
@@ -45,44 +47,45 @@ export class GovHarness {
   index = 0
   /** Time of the next final checkpoint. */
   time = GENESIS_TIME + 1000
-  private readonly ledgerSeqs = new Map<string, number>()
+  private readonly usedSeqs = new Set<string>()
   private readonly nextSeq = new Map<string, number>()
 
   constructor(options: HarnessOptions = {}) {
     this.members = Array.from({ length: options.members ?? 5 }, (_, i) => testKey('member', i))
-    const witness = testKey('witness', 0)
-    this.genesis = {
+    this.genesis = createGenesis({
       network: 'gov-test',
       created: GENESIS_TIME,
       members: this.members.map(idOf),
-      witnesses: [idOf(witness)],
+      witnesses: [idOf(testKey('witness', 0))],
       threshold: 1,
       epochMs: options.epochMs ?? HOUR,
-      governance: { params: { ...TEST_PARAMS, ...options.params }, ...(options.models ? { models: options.models } : {}) },
-    }
-    this.network = sha256Hex(canonicalJson(this.genesis))
+      params: JSON.parse(JSON.stringify({ ...TEST_PARAMS, ...options.params, models: options.models })) as Record<string, never>,
+    })
+    this.network = networkIdOf(this.genesis)
     this.state = initialState(this.genesis)
   }
 
-  /** A signed entry by `key` with its next seq (or an explicit one). */
+  /** A signed entry by `key` with its next seq (or an explicit one). Bodies are not validated here. */
   entry(key: KeyPair, kind: string, body: unknown, seq?: number): LogEntry {
     const author = idOf(key)
     const s = seq ?? (this.nextSeq.get(author) ?? 0) + 1
     this.nextSeq.set(author, Math.max(s, this.nextSeq.get(author) ?? 0))
     const unsigned = { v: 1 as const, network: this.network, kind, author, seq: s, time: this.time, body }
-    return { ...unsigned, sig: bytesToHex(sign(canonicalBytes(unsigned), key.secretKey)) }
+    return { ...unsigned, sig: bytesToHex(sign(entrySigningBytes(unsigned), key.secretKey)) }
   }
 
   /**
-   * What the ledger does before an entry may enter the log: verify the signature, the network and
-   * that seq increases per author. Returns a reason, or null when the entry is accepted.
+   * What the ledger does before an entry may enter the log: `decodeEntry` (signature, network,
+   * schema) and (author, seq) uniqueness. Returns the error code, or null when accepted.
    */
   ledgerCheck(entry: LogEntry): string | null {
-    const { sig, ...unsigned } = entry
-    if (!/^[0-9a-f]{128}$/.test(sig) || !verify(hexToBytes(sig), canonicalBytes(unsigned), hexToBytes(entry.author))) return 'forged_signature'
-    if (entry.network !== this.network) return 'wrong_network'
-    const last = this.ledgerSeqs.get(entry.author) ?? 0
-    if (entry.seq <= last) return 'replayed_seq'
+    try {
+      decodeEntry(encodeEntry(entry as Entry), this.network)
+    } catch (err) {
+      if (err instanceof CommonsError) return err.code
+      return 'forged_signature' // e.g. a sig that is not hex at all
+    }
+    if (this.usedSeqs.has(`${entry.author}/${entry.seq}`)) return 'replayed_seq'
     return null
   }
 
@@ -90,7 +93,7 @@ export class GovHarness {
   submit(entry: LogEntry): { accepted: boolean; reason: string | null; index: number | null } {
     const reason = this.ledgerCheck(entry)
     if (reason !== null) return { accepted: false, reason, index: null }
-    this.ledgerSeqs.set(entry.author, entry.seq)
+    this.usedSeqs.add(`${entry.author}/${entry.seq}`)
     const index = this.final(entry)
     return { accepted: true, reason: null, index }
   }

@@ -44,7 +44,8 @@ test('forged votes are refused: wrong key, altered body, signature by a non-memb
   const altered = { ...genuine, body: { proposal: pid, choice: 'no' } }
   assert.equal(h.submit(altered).reason, 'forged_signature')
   // Garbage signature.
-  assert.equal(h.submit({ ...genuine, sig: 'zz' }).reason, 'forged_signature')
+  assert.equal(h.submit({ ...genuine, sig: 'zz' }).reason, 'bad_entry_schema')
+  assert.equal(h.submit({ ...genuine, sig: 'ab'.repeat(64) }).reason, 'forged_signature')
   assert.equal(h.submit(genuine).accepted, true)
   h.advance(DAY)
   h.tick()
@@ -61,17 +62,40 @@ test('entries of another network are refused by the reducer', () => {
   assert.deepEqual(h.state.proposals, {})
 })
 
-test('malformed bodies are refused with bad_body and a reason naming the field', () => {
+test('malformed bodies are refused by the ledger, and by the reducer (bad_body naming the field) if one got through', () => {
   const h = new GovHarness({ members: 3 })
-  const i = h.act(h.members[0]!, 'vote', { proposal: -1, choice: 'maybe' })
-  assert.equal(h.rejectionOf(i), 'bad_body')
-  const r = h.state.rejections.find((x) => x.index === i)!
+  const bad = [
+    h.entry(h.members[0]!, 'vote', { proposal: -1, choice: 'maybe' }),
+    h.entry(h.members[0]!, 'propose', { title: 'x', action: { type: 'make-me-king' } }),
+    h.entry(h.members[0]!, 'member-vouch', { candidate: 'ABC' }),
+    h.entry(h.members[0]!, 'vote', { proposal: 0, choice: 'yes', weight: 1000 }),
+  ]
+  for (const e of bad) assert.equal(h.submit(e).reason, 'bad_entry_schema')
+  const indexes = bad.map((e) => h.final(e))
+  for (const i of indexes) assert.equal(h.rejectionOf(i), 'bad_body')
+  const r = h.state.rejections.find((x) => x.index === indexes[0])!
   assert.match(r.detail, /proposal/)
   assert.match(r.detail, /choice/)
-  const j = h.act(h.members[0]!, 'propose', { title: 'x', action: { type: 'make-me-king' } })
-  assert.equal(h.rejectionOf(j), 'bad_body')
-  const k = h.act(h.members[0]!, 'member-vouch', { candidate: 'ABC' })
-  assert.equal(h.rejectionOf(k), 'bad_body')
+  assert.match(h.state.rejections.find((x) => x.index === indexes[3])!.detail, /weight/)
+})
+
+test('an older vote or delegation finalized after a newer one (epochs order by hash) does not override it', () => {
+  const h = new GovHarness({ members: 100 })
+  const pid = h.propose(h.members[0]!, { type: 'amend-constitution', text: 'x' })
+  h.advance(2 * HOUR)
+  const m = h.members[1]!
+  const older = h.entry(m, 'vote', { proposal: pid, choice: 'no' })
+  const newer = h.entry(m, 'vote', { proposal: pid, choice: 'yes' })
+  h.submit(newer)
+  const late = h.submit(older).index!
+  assert.equal(h.rejectionOf(late), 'superseded')
+  assert.equal(h.state.proposals[pid]!.votes[idOf(m)]!.choice, 'yes')
+  const delegateOld = h.entry(h.members[2]!, 'delegate', { to: idOf(h.members[3]!) })
+  const revokeNew = h.entry(h.members[2]!, 'delegate', { to: null })
+  // The revocation is final first (nothing to revoke yet): it still marks the author's later word.
+  assert.equal(h.rejectionOf(h.submit(revokeNew).index!), null)
+  assert.equal(h.rejectionOf(h.submit(delegateOld).index!), 'superseded')
+  assert.equal(h.state.delegations[idOf(h.members[2]!)], undefined)
 })
 
 test('out-of-order application is a caller bug and throws', () => {
