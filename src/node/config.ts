@@ -26,6 +26,22 @@ export const NodeConfigSchema = z
     /** Allowed CORS origins; empty = CORS off. */
     cors: z.array(z.string().min(1)).default([]),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Run models, for this node's API and for other gateways (false: `--no-worker`, a pure gateway). */
+    worker: z.boolean().default(true),
+    /** Join the swarm over libp2p (see `src/node/swarm.ts`); absent: a standalone node. */
+    p2p: z
+      .object({
+        /** TCP port (WebSockets on port + 1); 0 picks free ones. */
+        port: z.number().int().min(0).max(65534).default(0),
+        /** Multiaddrs of peers to dial at start and keep connected. */
+        bootstrap: z.array(z.string().min(1)).default([]),
+        /** LAN discovery; default on unless the node listens on loopback. */
+        mdns: z.boolean().optional(),
+        /** A remote worker silent this long mid-job is failed over (ms). */
+        stallTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
 

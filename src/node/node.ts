@@ -13,6 +13,9 @@ import { resolveDataDir } from './datadir.js'
 import { ListenError, PortInUseError } from './errors.js'
 import { Lifecycle, type NodeComponent, type Startable } from './lifecycle.js'
 import { resolveModel, type ResolvedModel, type TinyModelProvider } from './resolve-model.js'
+import { createSwarm } from './swarm.js'
+import { peersRoutes } from '../api/routes/peers.js'
+import type { SwarmNode } from '../scheduler/index.js'
 
 /** What optional parts (swarm, log, governance, web UI) get to wire themselves in. */
 export interface NodeContext {
@@ -26,6 +29,8 @@ export interface NodeContext {
   /** Engines loaded in this process. */
   readonly local: LocalInferenceService
   readonly engines: readonly Engine[]
+  /** The swarm (libp2p host, scheduler) when the node runs with `p2p`; protocols use `swarm.host`. */
+  readonly swarm?: SwarmNode
 }
 
 /**
@@ -55,6 +60,8 @@ export interface CommonsNode extends Startable {
   /** `http://host:port` once listening (the real port when `port` was 0). */
   readonly url: string | undefined
   readonly model: ResolvedModel | undefined
+  /** libp2p addresses (with `/p2p/<peer id>`) once started with `p2p`; empty otherwise. */
+  readonly p2pAddrs: readonly string[]
 }
 
 /** Host part of a URL for `host`: the unspecified address is reached through loopback. */
@@ -78,6 +85,7 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
   let nodeId: string | undefined
   let url: string | undefined
   let model: ResolvedModel | undefined
+  let swarm: (SwarmNode & NodeComponent) | undefined
 
   async function start(): Promise<void> {
     if (lifecycle !== undefined) throw new Error('node already started')
@@ -88,11 +96,16 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
     collectDefaultMetrics({ register: metricsRegistry })
     const local = new LocalInferenceService(nodeId)
     const engines: Engine[] = []
-    const ctx: NodeContext = { config, dataDir, keyPair, nodeId, logger, metricsRegistry, local, engines }
+    swarm = config.p2p === undefined ? undefined : createSwarm({ config, dataDir, keyPair, nodeId, logger, metricsRegistry, local, engines })
+    const ctx: NodeContext = { config, dataDir, keyPair, nodeId, logger, metricsRegistry, local, engines, ...(swarm === undefined ? {} : { swarm }) }
 
     const engineComponent: NodeComponent = {
       name: 'engine',
       async start() {
+        if (!config.worker) {
+          logger.info('no worker: this node loads no model and routes every job to the swarm')
+          return
+        }
         model = await resolveModel(config.model, dataDir, deps.ensureTinyModel ?? ensureTinyModel)
         logger.info({ model: model.name, path: model.path, builtIn: model.builtIn }, 'loading model')
         const engine = await loadEngine({
@@ -132,7 +145,7 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
     const httpComponent: NodeComponent = {
       name: 'http',
       async start() {
-        const service = deps.service?.(ctx) ?? local
+        const service = deps.service?.(ctx) ?? swarm?.service ?? local
         const { app } = buildApi({
           service,
           logger,
@@ -140,7 +153,7 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
           loads: () => engines.map((e) => ({ model: e.model.name, ...e.stats() })),
           cors: config.cors,
           nodeId,
-          plugins: deps.plugins?.(ctx) ?? [],
+          plugins: [peersRoutes(() => (swarm === undefined ? undefined : swarm.peers())), ...(deps.plugins?.(ctx) ?? [])],
         })
         closeHttp = () => app.close()
         try {
@@ -161,7 +174,7 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
       },
     }
 
-    lifecycle = new Lifecycle([engineComponent, extrasComponent, httpComponent])
+    lifecycle = new Lifecycle([engineComponent, ...(swarm === undefined ? [] : [swarm]), extrasComponent, httpComponent])
     try {
       await lifecycle.start()
     } catch (err) {
@@ -188,6 +201,13 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
     },
     get model() {
       return model
+    },
+    get p2pAddrs() {
+      try {
+        return swarm?.host.getMultiaddrs().map(String) ?? []
+      } catch {
+        return []
+      }
     },
   }
 }

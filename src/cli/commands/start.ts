@@ -13,6 +13,12 @@ interface StartOptions {
   threads?: number
   cors: string[]
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  p2p: boolean
+  p2pPort: number
+  bootstrap: string[]
+  mdns?: boolean
+  worker: boolean
+  stallTimeout?: number
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -38,6 +44,13 @@ export function registerStart(program: Command): void {
       if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`)
       return v
     }, 'info')
+    .option('--p2p-port <port>', 'libp2p TCP port (WebSockets on the next one; 0 picks free ones)', intFlag('--p2p-port', 0, 65534), 0)
+    .option('--bootstrap <multiaddr...>', 'peers to join (repeatable), e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3…', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--mdns', 'discover peers on the LAN by multicast DNS (default: on unless --host is loopback)')
+    .option('--no-mdns', 'do not use multicast DNS discovery')
+    .option('--no-worker', 'run no model here: a gateway that routes every job to the swarm')
+    .option('--no-p2p', 'do not join a swarm (standalone node, no libp2p)')
+    .option('--stall-timeout <ms>', 'fail a remote job over when its worker is silent this long', intFlag('--stall-timeout', 100, 600_000))
     .action(async (opts: StartOptions) => {
       const node = createNode({
         host: opts.host,
@@ -50,11 +63,23 @@ export function registerStart(program: Command): void {
         ...(opts.contextSize === undefined ? {} : { contextSize: opts.contextSize }),
         ...(opts.maxQueue === undefined ? {} : { maxQueue: opts.maxQueue }),
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+        worker: opts.worker,
+        ...(opts.p2p
+          ? {
+              p2p: {
+                port: opts.p2pPort,
+                bootstrap: opts.bootstrap,
+                ...(opts.mdns === undefined ? {} : { mdns: opts.mdns }),
+                ...(opts.stallTimeout === undefined ? {} : { stallTimeoutMs: opts.stallTimeout }),
+              },
+            }
+          : {}),
       })
       await node.start()
       const url = node.url!
       process.stdout.write(
-        `Commons node ${node.nodeId} serving ${node.model?.name}\n` + `API: ${url}/v1\n` + `Web: ${url}/\n`,
+        `Commons node ${node.nodeId} serving ${node.model?.name ?? '(no worker: gateway only)'}\n` + `API: ${url}/v1\n` + `Web: ${url}/\n` +
+          node.p2pAddrs.map((a) => `P2P: ${a}\n`).join(''),
       )
       await new Promise<void>((resolve) => {
         const shutdown = (): void => {
