@@ -299,6 +299,13 @@ class LlamaEngine implements Engine {
     }
     const resume = request.resumeTokens ?? []
     if (prompt.length === 0) return Promise.reject(new InvalidInputError('the prompt is empty', 'prompt'))
+    // llama.cpp aborts the process on an out-of-range token id: check ids from callers here.
+    const badToken = [...(typeof request.prompt === 'string' ? [] : prompt), ...resume].find(
+      (id) => !Number.isInteger(id) || id < 0 || (this.model.vocabSize > 0 && id >= this.model.vocabSize),
+    )
+    if (badToken !== undefined) {
+      return Promise.reject(new InvalidInputError(`token id ${badToken} is not in this model's vocabulary (size ${this.model.vocabSize})`, 'prompt'))
+    }
     const prefillTokens = [...prompt, ...resume]
     if (prefillTokens.length + 1 > this.model.contextSize) {
       return Promise.reject(new ContextLengthExceededError(prefillTokens.length, this.model.contextSize))
@@ -365,27 +372,37 @@ class LlamaEngine implements Engine {
 
   private async runLoop(): Promise<void> {
     while (!this.closed) {
-      this.reclaimAndAdmit()
-      const batched = this.fillBatch()
-      if (batched.length === 0) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve
-        })
-        this.wake = null
-        continue
-      }
+      let batched: Slot[] = []
       try {
-        await this.native.decodeBatch()
+        this.reclaimAndAdmit()
+        batched = this.fillBatch()
+        if (batched.length === 0) {
+          await new Promise<void>((resolve) => {
+            this.wake = resolve
+          })
+          this.wake = null
+          continue
+        }
+        await this.step(batched)
       } catch (error) {
-        const failure = new DecodeError(error instanceof Error ? error.message : String(error), error)
+        // Never let one bad step kill the owner loop: fail what was in it and go on.
+        const failure = error instanceof DecodeError ? error : new DecodeError(error instanceof Error ? error.message : String(error), error)
         for (const slot of batched) this.fail(slot, failure)
-        continue
       }
-      const sampling: Promise<void>[] = []
-      for (const slot of batched) if (slot.logitIndex >= 0 && slot.state !== 'done') sampling.push(this.sampleNext(slot))
-      await Promise.all(sampling)
     }
     this.reclaimAndAdmit()
+  }
+
+  /** One llama_decode over `batched`, then one sampling per slot that has logits. */
+  private async step(batched: readonly Slot[]): Promise<void> {
+    try {
+      await this.native.decodeBatch()
+    } catch (error) {
+      throw new DecodeError(error instanceof Error ? error.message : String(error), error)
+    }
+    const sampling: Promise<void>[] = []
+    for (const slot of batched) if (slot.logitIndex >= 0 && slot.state !== 'done') sampling.push(this.sampleNext(slot))
+    await Promise.all(sampling)
   }
 
   /** done → idle for finished slots; idle → prefill for queued jobs (FIFO). */
@@ -548,7 +565,13 @@ class LlamaEngine implements Engine {
       const index = slot.released.length
       slot.released.push(token.id)
       const logprob = slot.unreleasedLogprobs.shift() ?? 0
-      onToken?.({ index, id: token.id, text: token.text, logprob })
+      try {
+        onToken?.({ index, id: token.id, text: token.text, logprob })
+      } catch (error) {
+        // A failing consumer ends its own request, not the loop.
+        this.fail(slot, error)
+        return
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Engine, GeneratedToken, GenerateResult, SamplingParams } from '../../src/runtime/engine.js'
 import { ContextLengthExceededError, QueueFullError } from '../../src/runtime/errors.js'
+import { InvalidInputError } from '../../src/errors.js'
 
 /**
  * Conformance suite every `Engine` implementation must pass (STYLE.md, "Shared conformance
@@ -213,6 +214,29 @@ export function runEngineSuite(suite: EngineSuiteOptions): void {
       }
       assert.ok(filled !== undefined, 'some run fills the context')
       assert.equal(filled.promptTokens + filled.completionTokens, 64 + 1)
+    })
+  })
+
+  test(`${suite.name}: bad token ids and failing consumers end only their own request`, async () => {
+    await withEngine(suite, { parallel: 2 }, async (engine) => {
+      await assert.rejects(
+        engine.generate({ prompt: [1, engine.model.vocabSize + 5], params: baseParams }),
+        (error: unknown) => error instanceof InvalidInputError && error.param === 'prompt',
+      )
+      await assert.rejects(
+        engine.generate({ prompt: prompts[0]!, params: baseParams, resumeTokens: [-1] }),
+        (error: unknown) => error instanceof InvalidInputError,
+      )
+      const failing = engine.generate(
+        { prompt: prompts[0]!, params: { ...baseParams, maxTokens: 50 } },
+        { onToken: () => { throw new Error('consumer went away') } },
+      )
+      const healthy = engine.generate({ prompt: prompts[1]!, params: { ...baseParams, maxTokens: 10 } })
+      await assert.rejects(failing, /consumer went away/)
+      assert.equal((await healthy).completionTokens, 10)
+      const ids = engine.tokenize(prompts[2]!)
+      const fromIds = await engine.generate({ prompt: ids, params: { ...baseParams, maxTokens: 5 } })
+      assert.equal(fromIds.promptTokens, ids.length)
     })
   })
 
