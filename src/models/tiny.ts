@@ -43,7 +43,7 @@ export function tinyHyperparameters(vocabSize: number): LlamaHyperparameters {
   }
 }
 
-/** Number of merges learned for the tiny model's tokenizer. */
+/** Most merges learned for the tiny model's tokenizer (learning stops at pairs seen once: 125 here). */
 export const TINY_MERGES = 300
 
 let tinyTokenizer: BpeTokenizer | undefined

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp'
+import { GgufWriter, metadataValue, parseGguf } from '../../src/models/gguf/index.js'
 import { writeLlamaGguf } from '../../src/models/llama-arch.js'
 import { seededWeights } from '../../src/models/random-weights.js'
 import {
@@ -12,6 +13,8 @@ import {
   bytesToSymbol,
   learnMerges,
   preTokenize,
+  readTokenizerSpec,
+  writeTokenizerMetadata,
   symbolToBytes,
   type TokenizerSpec,
 } from '../../src/models/tokenizer/index.js'
@@ -163,4 +166,21 @@ test('spec validation rejects merges of unknown tokens and duplicate results', (
   assert.throws(() => new BpeTokenizer({ merges: [['ab', 'c']], specials: { bos: '<s>', eos: '</s>' } }), /does not exist/)
   assert.throws(() => new BpeTokenizer({ merges: [['a', 'b'], ['a', 'b']], specials: { bos: '<s>', eos: '</s>' } }), /already exists/)
   assert.throws(() => new BpeTokenizer({ merges: [], specials: { bos: 'a', eos: '</s>' } }), /collides/)
+})
+
+test('a spec without BOS (GPT-2 style) uses EOS as BOS, adds no BOS, and round-trips through GGUF', () => {
+  const noBos: TokenizerSpec = { merges: spec.merges.slice(0, 50), specials: { eos: '<|endoftext|>' } }
+  const tok = new BpeTokenizer(noBos)
+  assert.equal(tok.vocabSize, 256 + 50 + 1)
+  assert.equal(tok.eosId, 306)
+  assert.equal(tok.bosId, tok.eosId)
+  const w = new GgufWriter()
+  writeTokenizerMetadata(w, tok)
+  const f = parseGguf(w.toBytes())
+  assert.equal(metadataValue(f, 'tokenizer.ggml.add_bos_token'), false)
+  assert.equal(metadataValue(f, 'tokenizer.ggml.bos_token_id'), 306)
+  assert.deepEqual(readTokenizerSpec(f), noBos)
+  const withBos = new GgufWriter()
+  writeTokenizerMetadata(withBos, tokenizer)
+  assert.deepEqual(readTokenizerSpec(parseGguf(withBos.toBytes())), spec)
 })

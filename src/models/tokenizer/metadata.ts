@@ -11,7 +11,7 @@ export const TOKENIZER_PRE = 'qwen2'
 /**
  * Writes the tokenizer keys llama.cpp reads (src/llama-vocab.cpp `llama_vocab::impl::load`):
  * model "gpt2" (byte-level BPE), pre "qwen2", tokens, token types (NORMAL / CONTROL), merges,
- * BOS/EOS ids, and add_bos_token = true / add_eos_token = false (prompts start with BOS).
+ * BOS/EOS ids, add_bos_token (true iff the spec has its own BOS) and add_eos_token = false.
  */
 export function writeTokenizerMetadata(writer: GgufWriter, tokenizer: BpeTokenizer | TokenizerSpec): void {
   const tok = tokenizer instanceof BpeTokenizer ? tokenizer : new BpeTokenizer(tokenizer)
@@ -25,7 +25,7 @@ export function writeTokenizerMetadata(writer: GgufWriter, tokenizer: BpeTokeniz
     .setU32('tokenizer.ggml.bos_token_id', v.bosId)
     .setU32('tokenizer.ggml.eos_token_id', v.eosId)
     .setU32('tokenizer.ggml.padding_token_id', v.eosId)
-    .setBool('tokenizer.ggml.add_bos_token', true)
+    .setBool('tokenizer.ggml.add_bos_token', v.addBos)
     .setBool('tokenizer.ggml.add_eos_token', false)
 }
 
@@ -53,10 +53,12 @@ export function readTokenizerSpec(file: Pick<GgufFile, 'metadata'>): TokenizerSp
   const types = file.metadata.get('tokenizer.ggml.token_type')
   if (types === undefined || types.type !== 'array' || types.itemType !== 'i32') throw new CorruptModelError("missing 'tokenizer.ggml.token_type'")
   const specials = tokens.filter((_, i) => types.value[i] === TokenType.CONTROL)
-  if (specials.length < 2) throw new CorruptModelError('tokenizer needs BOS and EOS control tokens')
+  const addBos = file.metadata.get('tokenizer.ggml.add_bos_token')?.value === true
+  const [bos, eos, ...extra] = addBos ? specials : [undefined, ...specials]
+  if (eos === undefined || (addBos && bos === undefined)) throw new CorruptModelError('tokenizer has no EOS control token')
   const spec: TokenizerSpec = {
     merges,
-    specials: { bos: specials[0]!, eos: specials[1]!, ...(specials.length > 2 ? { extra: specials.slice(2) } : {}) },
+    specials: { ...(bos !== undefined ? { bos } : {}), eos, ...(extra.length > 0 ? { extra: extra as string[] } : {}) },
   }
   const rebuilt = new BpeTokenizer(spec).vocab.tokens
   if (rebuilt.length !== tokens.length || rebuilt.some((t, i) => t !== tokens[i])) {

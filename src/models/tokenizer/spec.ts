@@ -12,7 +12,9 @@ export const TokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, U
  * Vocabulary layout (token ids):
  *   0…255          one token per byte b, text `BYTE_TO_CHAR[b]` (GPT-2 byte-level form)
  *   256…256+M−1    merge i creates token 256+i with text `merges[i][0] + merges[i][1]`
- *   then           `specials.bos`, `specials.eos`, then `specials.extra` (CONTROL tokens)
+ *   then           `specials.bos` (if any), `specials.eos`, then `specials.extra` (CONTROL tokens)
+ *
+ * Without a `bos`, the EOS token doubles as BOS (GPT-2 style) and prompts get no BOS prepended.
  *
  * Merges are pairs of token strings in GPT-2 byte-level form (HF `tokenizer.json` convention:
  * " the" is "Ġthe"), in priority order (earlier merges apply first); both halves must be tokens
@@ -22,7 +24,7 @@ export const TokenType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, U
 export interface TokenizerSpec {
   readonly merges: ReadonlyArray<readonly [string, string]>
   readonly specials: {
-    readonly bos: string
+    readonly bos?: string
     readonly eos: string
     readonly extra?: readonly string[]
   }
@@ -32,7 +34,7 @@ export interface TokenizerSpec {
 export const tokenizerSpecSchema = z.object({
   merges: z.array(z.tuple([z.string().min(1), z.string().min(1)])),
   specials: z.object({
-    bos: z.string().min(1),
+    bos: z.string().min(1).optional(),
     eos: z.string().min(1),
     extra: z.array(z.string().min(1)).optional(),
   }),
@@ -48,8 +50,11 @@ export interface Vocabulary {
   readonly tokenTypes: readonly number[]
   /** Merge strings "left right", as `tokenizer.ggml.merges` stores them. */
   readonly merges: readonly string[]
+  /** Equals `eosId` when the spec has no BOS token. */
   readonly bosId: number
   readonly eosId: number
+  /** Whether prompts start with BOS (`tokenizer.ggml.add_bos_token`): true iff the spec has a BOS. */
+  readonly addBos: boolean
   /** Token string → id for normal tokens (not specials). */
   readonly idOf: ReadonlyMap<string, number>
   /** Merge rank by "left right". */
@@ -76,14 +81,16 @@ export function buildVocabulary(spec: TokenizerSpec): Vocabulary {
     tokenTypes.push(TokenType.NORMAL)
     merges.push(key)
   })
-  const specials = [spec.specials.bos, spec.specials.eos, ...(spec.specials.extra ?? [])]
+  const hasBos = spec.specials.bos !== undefined
+  const specials = [...(hasBos ? [spec.specials.bos!] : []), spec.specials.eos, ...(spec.specials.extra ?? [])]
   const seen = new Set<string>()
   for (const s of specials) {
     if (idOf.has(s) || seen.has(s)) throw new InvalidModelSpecError(`special token '${s}' collides with another token`, 'specials')
     seen.add(s)
   }
-  const bosId = tokens.length
+  const eosId = tokens.length + (hasBos ? 1 : 0)
+  const bosId = hasBos ? tokens.length : eosId
   tokens.push(...specials)
   tokenTypes.push(...specials.map(() => TokenType.CONTROL))
-  return { tokens, tokenTypes, merges, bosId, eosId: bosId + 1, idOf, rankOf }
+  return { tokens, tokenTypes, merges, bosId, eosId, addBos: hasBos, idOf, rankOf }
 }
