@@ -63,7 +63,8 @@ test('node-llama-cpp loads the tiny model without warnings and generates tokens'
     assert.equal(model.tokens.bos, tok.bosId)
     assert.equal(model.tokens.eos, tok.eosId)
     assert.equal(model.fileInfo.metadata.general.architecture, 'llama')
-    const context = await model.createContext({ contextSize: 128 })
+    // One thread: on a shared, loaded CPU llama.cpp's spinning worker threads slow decoding ~100×.
+    const context = await model.createContext({ contextSize: 128, threads: 1 })
     const sequence = context.getSequence()
     const prompt = model.tokenize('Hello world')
     const generated: number[] = []
