@@ -6,6 +6,8 @@ import { registerInit } from './commands/init.js'
 import { registerStart } from './commands/start.js'
 import { registerGenerate } from './commands/generate.js'
 import { registerModels } from './commands/models.js'
+import { registerSwarm } from './commands/swarm.js'
+import { registerPeers } from './commands/peers.js'
 
 /** Builds the `commons` program. Each command lives in `commands/<name>.ts` and registers itself here. */
 export function buildProgram(): Command {
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerStart(program)
   registerGenerate(program)
   registerModels(program)
+  registerSwarm(program)
+  registerPeers(program)
   for (const cmd of program.commands) inheritBehaviour(cmd)
   return program
 }
