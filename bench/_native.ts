@@ -27,7 +27,8 @@ export function ensureNativeTools(): { llamaBench: string; llamaServer: string }
   if (!existsSync(sourceDir)) run('git', ['clone', '--quiet', bundle, sourceDir], repoRoot)
   if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
     run('cmake', [
-      '-B', 'build', '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=ON', '-DLLAMA_CURL=OFF',
+      // GGML_OPENMP=OFF: node-llama-cpp's prebuilt addon uses ggml's own thread pool, not OpenMP.
+      '-B', 'build', '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=ON', '-DGGML_OPENMP=OFF', '-DLLAMA_CURL=OFF',
       '-DGGML_CUDA=OFF', '-DGGML_VULKAN=OFF', '-DGGML_METAL=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF',
     ], sourceDir)
   }
