@@ -3,6 +3,7 @@ import { CommonsError } from '../errors.js'
 import { CommandFailedError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './exit.js'
 import { registerKeys } from './commands/keys.js'
 import { registerInit } from './commands/init.js'
+import { registerLog } from './commands/log.js'
 import { registerStart } from './commands/start.js'
 import { registerGenerate } from './commands/generate.js'
 import { registerModels } from './commands/models.js'
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   registerKeys(program)
   registerInit(program)
+  registerLog(program)
   registerStart(program)
   registerGenerate(program)
   registerModels(program)

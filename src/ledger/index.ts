@@ -75,3 +75,6 @@ export {
   type AppendResult,
   type WitnessPolicy,
 } from './log-store.js'
+export { verifyLog, type VerifyReport, type VerifyFailure, type VerifyOptions } from './audit.js'
+export { EntryVerifierPool, chunkVerifierFor, type ChunkVerifier } from './verify-pool.js'
+export { verifyChunk, type ChunkItem, type ChunkResult } from './verify-chunk.js'

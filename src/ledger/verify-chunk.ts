@@ -1,0 +1,53 @@
+/**
+ * The per-entry half of bulk verification, run inside worker threads (`verify-pool.ts`) or inline
+ * for small inputs: decode + schema + canonical form + signature (`decodeEntry`), the stored entry
+ * hash, and the Merkle leaf hash. Log-state rules (seq uniqueness, tree, checkpoints) stay with
+ * the caller, which sees entries in order.
+ */
+import { CommonsError } from '../errors.js'
+import { decodeEntry } from './entry.js'
+import { leafHash } from './merkle.js'
+
+/** One entry to check: its log index, the hash stored beside it (if any) and its bytes. */
+export interface ChunkItem {
+  readonly index: number
+  readonly hash?: string
+  readonly bytes: Uint8Array
+}
+
+/** Result of checking a chunk; stops at the first bad entry. */
+export interface ChunkResult {
+  /** Entries checked OK before the first error (a prefix of the chunk). */
+  readonly ok: number
+  /** Packed 32-byte leaf hashes of the `ok` entries. */
+  readonly leaves: Uint8Array
+  readonly authors: string[]
+  readonly seqs: number[]
+  readonly hashes: string[]
+  readonly error?: { readonly index: number; readonly code: string; readonly message: string }
+}
+
+/** Checks entries in order for `network`, stopping at the first failure. */
+export function verifyChunk(items: readonly ChunkItem[], network: string): ChunkResult {
+  const leaves = new Uint8Array(items.length * 32)
+  const authors: string[] = []
+  const seqs: number[] = []
+  const hashes: string[] = []
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!
+    try {
+      const d = decodeEntry(item.bytes, network)
+      if (item.hash !== undefined && item.hash !== d.hash) {
+        return { ok: i, leaves: leaves.slice(0, i * 32), authors, seqs, hashes, error: { index: item.index, code: 'hash_mismatch', message: 'stored entry hash does not match the entry bytes' } }
+      }
+      leaves.set(leafHash(item.bytes), i * 32)
+      authors.push(d.entry.author)
+      seqs.push(d.entry.seq)
+      hashes.push(d.hash)
+    } catch (err) {
+      const code = err instanceof CommonsError ? err.code : 'invalid_entry'
+      return { ok: i, leaves: leaves.slice(0, i * 32), authors, seqs, hashes, error: { index: item.index, code, message: (err as Error).message } }
+    }
+  }
+  return { ok: items.length, leaves, authors, seqs, hashes }
+}

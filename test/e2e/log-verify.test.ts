@@ -1,0 +1,53 @@
+// Log audit over a real SQLite log: tampering with a stored entry body, signature, entry order,
+// stored hash, tree hash, checkpoint root or cosignature is caught at the right entry index or
+// checkpoint size; the worker-thread pool reports the same. The real CLI runs in log-cli.slow.test.ts.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { copyFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { verifyLog } from '../../src/ledger/index.js'
+import { tempDir } from '../unit/ledger-helpers.js'
+import { buildDataDir, cases, flipHexChar, genesis, tampered } from './log-fixtures.js'
+
+test('tampering with any stored part of the log is caught at the right index', async () => {
+  const t = tempDir('commons-logtamper-')
+  try {
+    const dir = join(t.dir, 'clean')
+    mkdirSync(dir)
+    buildDataDir(dir, 300)
+    const clean = await verifyLog(join(dir, 'commons.db'), genesis, { threads: 0 })
+    assert.deepEqual([clean.ok, clean.size, clean.finalSize, clean.checkpoints], [true, 300, 300, 3])
+    for (const c of cases) {
+      const d = tampered(dir, c.name, c.edit)
+      const r = await verifyLog(join(d, 'commons.db'), genesis, { threads: 0 })
+      assert.equal(r.ok, false, c.name)
+      assert.deepEqual([r.failure?.kind, r.failure?.index, r.failure?.code], [c.kind, c.index, c.code], `${c.name}: ${r.failure?.message}`)
+    }
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('verifyLog over worker threads names a bad entry deep in a later chunk', async () => {
+  const t = tempDir('commons-logpool-')
+  try {
+    buildDataDir(t.dir, 2600)
+    const path = join(t.dir, 'commons.db')
+    const clean = await verifyLog(path, genesis, { threads: 2, chunkSize: 512 })
+    assert.equal(clean.ok, true, JSON.stringify(clean.failure))
+    assert.equal(clean.size, 2600)
+    const bad = join(t.dir, 'bad.db')
+    copyFileSync(path, bad)
+    const db = new Database(bad)
+    const d = (db.prepare('SELECT data FROM log_entries WHERE idx = 2345').pluck().get() as Buffer).toString()
+    db.prepare('UPDATE log_entries SET data = ? WHERE idx = 2345').run(Buffer.from(flipHexChar(d, d.indexOf('"sig":"') + 9)))
+    db.close()
+    const r = await verifyLog(bad, genesis, { threads: 2, chunkSize: 512 })
+    assert.equal(r.ok, false)
+    assert.deepEqual([r.failure?.kind, r.failure?.index, r.failure?.code], ['entry', 2345, 'forged_signature'])
+    assert.equal(r.size, 2345, 'everything before it checked')
+  } finally {
+    t.cleanup()
+  }
+})
