@@ -94,6 +94,18 @@ const MAX_VERDICTS = 50_000
 
 /** True when `message.sig` is `message.sender`'s valid signature of the message. */
 export function verifyConsensusMessage<V>(message: ConsensusMessage<V>): boolean {
+  const known = verdictsByObject.get(message)
+  if (known !== undefined) return known
+  const ok = verifyUncached(message)
+  verdictsByObject.set(message, ok)
+  return ok
+}
+
+// The same message object is checked again when it is relayed or re-gossiped: skip even the
+// canonicalization then (messages are never mutated once signed or parsed).
+const verdictsByObject = new WeakMap<object, boolean>()
+
+function verifyUncached<V>(message: ConsensusMessage<V>): boolean {
   let bytes: Uint8Array
   try {
     bytes = signedBytes(message)

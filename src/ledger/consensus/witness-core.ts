@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { bytesToHex, type KeyPair } from '../../identity/index.js'
 import { batchId, buildBatch, censoredEntries, EpochBatchSchema, validateBatch, type BatchTree, type EpochBatch } from './batch.js'
 import { EpochSetSchema, signEpochSet, verifyEpochSet, type EpochSet } from './epoch-set.js'
-import { forkProofId, ForkProofSchema, makeForkProof, verifyForkProof, type ForkProof } from './fork-proof.js'
+import { canonicalForkProof, epochSetFork, forkProofId, ForkProofSchema, verifyForkProof, voteFork, type ForkProof } from './fork-proof.js'
 import { consensusMessageSchema, type ConsensusMessage, type VoteMessage } from './messages.js'
 import {
   checkWitnessSet,
@@ -202,8 +202,13 @@ export class WitnessCore {
    */
   regossip(): WitnessAction[] {
     const out: WitnessGossip[] = []
+    for (const proof of this.forkProofs.values()) out.push({ kind: 'fork-proof', proof })
     for (const set of this.sets.get(this.machine.height)?.values() ?? []) out.push({ kind: 'epoch-set', set })
-    for (const log of Object.values(this.machine.rounds)) {
+    // The current round, and the round whose prevotes justify re-proposing validValue (line 28).
+    const rounds = new Set([this.machine.round, this.machine.validRound])
+    for (const r of rounds) {
+      const log = this.machine.rounds[String(r)]
+      if (log === undefined) continue
       if (log.proposal !== null) out.push({ kind: 'consensus', message: log.proposal })
       for (const m of [...Object.values(log.prevotes), ...Object.values(log.precommits)]) out.push({ kind: 'consensus', message: m })
     }
@@ -214,26 +219,27 @@ export class WitnessCore {
   // ---- internals ----
 
   private batchRules() {
-    return { network: this.options.network, witnesses: this.options.witnesses, quorum: this.options.quorum, faulty: [...this.faulty] }
+    // Proven-faulty witnesses' sets stay acceptable as evidence: valid(v) must not depend on which
+    // fork proofs a witness happens to know yet, or correct witnesses could disagree on validity.
+    return { network: this.options.network, witnesses: this.options.witnesses, quorum: this.options.quorum }
   }
 
   /** validateBatch, remembered per batch object (the machine re-checks the same proposal in several rules). */
   private valid(batch: EpochBatch, height: number): boolean {
-    const key = `${height}:${[...this.faulty].sort().join(',')}`
-    let byRules = this.verdicts.get(batch)
-    if (byRules === undefined) {
-      byRules = new Map()
-      this.verdicts.set(batch, byRules)
+    let byHeight = this.verdicts.get(batch)
+    if (byHeight === undefined) {
+      byHeight = new Map()
+      this.verdicts.set(batch, byHeight)
     }
-    let ok = byRules.get(key)
+    let ok = byHeight.get(height)
     if (ok === undefined) {
       ok = validateBatch(batch, height, this.batchRules()).ok
-      byRules.set(key, ok)
+      byHeight.set(height, ok)
     }
     return ok
   }
 
-  private readonly verdicts = new WeakMap<EpochBatch, Map<string, boolean>>()
+  private readonly verdicts = new WeakMap<EpochBatch, Map<number, boolean>>()
 
   /** Local acceptance of a fresh proposal: we hold every entry, the tree matches ours, nothing censored. */
   private acceptable(batch: EpochBatch, height: number): boolean {
@@ -261,7 +267,7 @@ export class WitnessCore {
     const existing = this.sets.get(set.epoch)?.get(set.witness)
     if (existing !== undefined) {
       if (existing.sig === set.sig) return []
-      return this.receiveForkProof(makeForkProof({ kind: 'epoch-set', first: existing, second: set }))
+      return this.receiveForkProof(epochSetFork(existing, set))
     }
     this.storeSet(set)
     return this.offerCandidate()
@@ -276,7 +282,7 @@ export class WitnessCore {
     } catch {
       return []
     }
-    const canonical = makeForkProof(proof)
+    const canonical = canonicalForkProof(proof)
     this.forkProofs.set(id, canonical)
     const actions: WitnessAction[] = [{ kind: 'fork-proof', witness, proof: canonical }]
     // Gossip a proof we found or learned, once: every witness must stop counting this signer.
@@ -342,7 +348,7 @@ export class WitnessCore {
           break
         }
         case 'equivocation':
-          out.push(...this.receiveForkProof(makeForkProof({ kind: 'vote', first: action.first, second: action.second })))
+          out.push(...this.receiveForkProof(voteFork(action.first, action.second)))
           break
       }
     }
