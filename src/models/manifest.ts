@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { canonicalJson, sha256Hex } from '../identity/index.js'
 import { CorruptModelError, InvalidManifestError } from './errors.js'
-import { metadataValue, openGguf } from './gguf/reader.js'
+import { metadataValue, openGguf, type GgufFile } from './gguf/reader.js'
 import { llamaHyperparametersSchema } from './llama-arch.js'
 import { sha256File } from './tiny.js'
 
@@ -154,29 +154,37 @@ export async function verifyManifest(manifest: ModelManifest, filePath: string, 
   if (hash !== manifest.file.sha256) throw new CorruptModelError(`${filePath}: sha256 ${hash} ≠ manifest's ${manifest.file.sha256}`)
   const f = openGguf(filePath)
   try {
-    const hp = manifest.architecture.hyperparameters
-    const expect: Array<[string, unknown]> = [
-      ['general.architecture', manifest.architecture.name],
-      ['llama.context_length', hp.contextLength],
-      ['llama.embedding_length', hp.embeddingLength],
-      ['llama.block_count', hp.blockCount],
-      ['llama.feed_forward_length', hp.feedForwardLength],
-      ['llama.attention.head_count', hp.headCount],
-      ['llama.attention.head_count_kv', hp.headCountKv],
-      ['tokenizer.ggml.model', manifest.tokenizer.model],
-      ['tokenizer.ggml.pre', manifest.tokenizer.pre],
-    ]
-    for (const [key, value] of expect) {
-      const actual = metadataValue(f, key)
-      if (actual !== value) throw new CorruptModelError(`${filePath}: ${key} is ${String(actual)}, manifest says ${String(value)}`)
-    }
-    const tokens = f.metadata.get('tokenizer.ggml.tokens')
-    const vocab = tokens?.type === 'array' ? tokens.value.length : -1
-    if (vocab !== manifest.tokenizer.vocabSize || vocab !== hp.vocabSize) {
-      throw new CorruptModelError(`${filePath}: vocabulary of ${vocab} tokens, manifest says ${manifest.tokenizer.vocabSize}`)
-    }
+    checkManifestAgainstGguf(manifest, f, filePath)
   } finally {
     f.close()
+  }
+}
+
+/**
+ * The GGUF-level half of `verifyManifest` (no hashing): architecture, hyperparameters and
+ * tokenizer recorded in the file's metadata must be the manifest's.
+ */
+export function checkManifestAgainstGguf(manifest: ModelManifest, f: Pick<GgufFile, 'metadata'>, filePath: string): void {
+  const hp = manifest.architecture.hyperparameters
+  const expect: Array<[string, unknown]> = [
+    ['general.architecture', manifest.architecture.name],
+    ['llama.context_length', hp.contextLength],
+    ['llama.embedding_length', hp.embeddingLength],
+    ['llama.block_count', hp.blockCount],
+    ['llama.feed_forward_length', hp.feedForwardLength],
+    ['llama.attention.head_count', hp.headCount],
+    ['llama.attention.head_count_kv', hp.headCountKv],
+    ['tokenizer.ggml.model', manifest.tokenizer.model],
+    ['tokenizer.ggml.pre', manifest.tokenizer.pre],
+  ]
+  for (const [key, value] of expect) {
+    const actual = metadataValue(f, key)
+    if (actual !== value) throw new CorruptModelError(`${filePath}: ${key} is ${String(actual)}, manifest says ${String(value)}`)
+  }
+  const tokens = f.metadata.get('tokenizer.ggml.tokens')
+  const vocab = tokens?.type === 'array' ? tokens.value.length : -1
+  if (vocab !== manifest.tokenizer.vocabSize || vocab !== hp.vocabSize) {
+    throw new CorruptModelError(`${filePath}: vocabulary of ${vocab} tokens, manifest says ${manifest.tokenizer.vocabSize}`)
   }
 }
 
