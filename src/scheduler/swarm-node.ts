@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client'
 import type Database from 'better-sqlite3'
 import type { KeyPair } from '../identity/index.js'
 import { CapabilityGossip, type CapabilitySnapshot } from '../p2p/capabilities.js'
+import type { CapabilityRecord } from '../p2p/capability-record.js'
 import { createHost, type CommonsHost } from '../p2p/host.js'
 import { JobWorker } from '../p2p/job-protocol.js'
 import { createP2pMetrics, type P2pMetrics } from '../p2p/p2p-metrics.js'
@@ -54,6 +55,13 @@ export interface PeerReport {
   readonly version: string
   /** Age of the capability record, ms. */
   readonly ageMs: number
+  /** What this node, as a gateway, observed of the worker. */
+  readonly observed: {
+    /** Jobs this gateway is running there now. */
+    readonly runningJobs: number
+    readonly latencyMs: number
+    readonly recentFailures: number
+  }
 }
 
 export interface PeersReport {
@@ -195,6 +203,11 @@ export class SwarmNode {
     }
   }
 
+  #observed(nodeId: string): PeerReport['observed'] {
+    const o = this.#service?.observation(nodeId)
+    return { runningJobs: o?.runningJobs ?? 0, latencyMs: Math.round((o?.latencyMs ?? 0) * 100) / 100, recentFailures: Math.round((o?.recentFailures ?? 0) * 100) / 100 }
+  }
+
   /** What `/api/peers` answers: this node and every worker with a fresh record. */
   peers(): PeersReport {
     const host = this.host
@@ -203,10 +216,10 @@ export class SwarmNode {
     const workers: PeerReport[] = []
     const own = this.#gossip?.currentRecord()
     if (own !== undefined) {
-      workers.push({ ...reportOf(own), peerId: host.peerId.toString(), self: true, connected: true, ageMs: 0 })
+      workers.push({ ...reportOf(own), peerId: host.peerId.toString(), self: true, connected: true, ageMs: 0, observed: this.#observed(own.nodeId) })
     }
     for (const p of this.#gossip?.peers() ?? []) {
-      workers.push({ ...reportOf(p.record), peerId: p.peerId.toString(), self: false, connected: connected.has(p.peerId.toString()), ageMs: Math.max(0, now - p.record.timestamp) })
+      workers.push({ ...reportOf(p.record), peerId: p.peerId.toString(), self: false, connected: connected.has(p.peerId.toString()), ageMs: Math.max(0, now - p.record.timestamp), observed: this.#observed(p.nodeId) })
     }
     return {
       nodeId: nodeIdOfPeer(host.peerId) ?? this.#o.nodeId,
@@ -218,7 +231,7 @@ export class SwarmNode {
   }
 }
 
-function reportOf(r: import('../p2p/capability-record.js').CapabilityRecord): Omit<PeerReport, 'peerId' | 'self' | 'connected' | 'ageMs'> {
+function reportOf(r: CapabilityRecord): Omit<PeerReport, 'peerId' | 'self' | 'connected' | 'ageMs' | 'observed'> {
   return {
     nodeId: r.nodeId, addrs: r.addrs, models: r.models, freeSlots: r.freeSlots, parallel: r.parallel,
     queueDepth: r.queueDepth, tokensPerSecond: r.tokensPerSecond, version: r.version,

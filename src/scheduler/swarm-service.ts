@@ -12,7 +12,7 @@ import type { InferenceRequest, InferenceResult, InferenceService, ServedModel }
 import { JobFailedError, NoWorkerError } from './errors.js'
 import { chooseWorker, type WorkerView } from './policy.js'
 import type { ReceiptStore } from './receipts.js'
-import { WorkerStats } from './worker-stats.js'
+import { WorkerStats, type WorkerObservation } from './worker-stats.js'
 
 export interface SwarmServiceOptions {
   readonly host: CommonsHost
@@ -94,6 +94,11 @@ export class SwarmInferenceService implements InferenceService {
       out.push({ info: k.info, local: false })
     }
     return out
+  }
+
+  /** What this gateway has observed of a worker (jobs it runs there now, latency, failures). */
+  observation(nodeId: string): WorkerObservation {
+    return this.#stats.observation(nodeId)
   }
 
   /** Workers that serve `model` now, with what this gateway knows of each. */
