@@ -1,5 +1,6 @@
 import { executeProposal } from './execute.js'
 import { tallyProposal } from './tally.js'
+import { epochStartAtOrAfter } from './time.js'
 import type { GovState, Proposal } from './types.js'
 
 /**
@@ -8,17 +9,6 @@ import type { GovState, Proposal } from './types.js'
  * of those times (ties: by proposal id). So the result does not depend on how often the clock was
  * advanced in between: advancing to t1 then t2 equals advancing to t2 when no entry lies between.
  */
-
-/** Start of the first epoch at or after `t`. Epochs start at genesisTime + k × epochMs. */
-export function epochStartAtOrAfter(state: Pick<GovState, 'genesisTime' | 'epochMs'>, t: number): number {
-  const k = Math.ceil((t - state.genesisTime) / state.epochMs)
-  return state.genesisTime + Math.max(0, k) * state.epochMs
-}
-
-/** Index of the admission period containing `t`. */
-export function admissionPeriodOf(state: GovState, t: number): number {
-  return Math.floor((t - state.genesisTime) / state.params.admissionPeriodMs)
-}
 
 /** When the next transition of `p` is due, or null when it has none (failed/executed). */
 export function nextTransitionAt(p: Proposal): number | null {
@@ -70,10 +60,35 @@ function closeProposal(state: GovState, id: number): void {
   if (i >= 0) state.open.splice(i, 1)
 }
 
+/**
+ * Earliest pending transition per state object: derived data, not part of the state (a copy or a
+ * restored snapshot simply recomputes it), so most entries skip the scan of open proposals.
+ */
+const nextDueCache = new WeakMap<GovState, number>()
+
+/** Earliest next transition of the open proposals (Infinity when none). */
+function earliestDue(state: GovState): number {
+  let min = Infinity
+  for (const id of state.open) {
+    const at = nextTransitionAt(state.proposals[id]!)
+    if (at !== null && at < min) min = at
+  }
+  return min
+}
+
+/** Tells the clock that proposal `p` was just opened (keeps the cached next due time right). */
+export function scheduleProposal(state: GovState, p: Proposal): void {
+  const cached = nextDueCache.get(state)
+  const at = nextTransitionAt(p)
+  if (cached !== undefined && at !== null && at < cached) nextDueCache.set(state, at)
+}
+
 /** Moves governance time forward to `t` (never backward: an earlier `t` is treated as "now"). */
 export function advanceTo(state: GovState, t: number): void {
   if (t > state.time) state.time = t
   const now = state.time
+  const cached = nextDueCache.get(state)
+  if (cached !== undefined && now < cached) return
   // Bounded: every step moves one proposal strictly forward in its lifecycle (at most 3 steps each).
   const maxSteps = 3 * state.open.length + 1
   for (let step = 0; step < maxSteps; step++) {
@@ -87,7 +102,8 @@ export function advanceTo(state: GovState, t: number): void {
         dueAt = at
       }
     }
-    if (due === null) return
+    if (due === null) break
     transition(state, due, dueAt)
   }
+  nextDueCache.set(state, earliestDue(state))
 }

@@ -57,6 +57,7 @@ export function executeProposal(state: GovState, proposal: Proposal, at: number)
       if (member === undefined || member.status !== 'active') return 'no-op: not an active member'
       member.status = 'expelled'
       member.expelledBy = proposal.id
+      state.activeMembers--
       dropDelegationsOf(state, action.member)
       // Sybil cost: whoever vouched this member in loses the right to vouch for a while.
       for (const { voucher } of member.vouchedBy) {

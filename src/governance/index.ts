@@ -4,9 +4,10 @@
  */
 export { applyCheckpointTime, applyEntries, applyEntry } from './reducer.js'
 export { cloneState, initialState, restoreState, snapshotState, stateRoot } from './state.js'
-export { advanceTo, epochStartAtOrAfter } from './clock.js'
-export { tallyProposal, delegateCap } from './tally.js'
-export { activeMemberIds, isActiveMember } from './membership.js'
+export { advanceTo } from './clock.js'
+export { epochStartAtOrAfter, admissionPeriodOf } from './time.js'
+export { tallyProposal } from './tally.js'
+export { activeMemberIds, delegateCap, inElectorate, isActiveMember } from './membership.js'
 export { needsSupermajority } from './proposals.js'
 export { PARAMS, PARAM_NAMES, defaultParams, isParamName, paramViolation, type GovParams, type ParamName, type ParamDef } from './params.js'
 export * from './bodies.js'

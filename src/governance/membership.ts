@@ -1,18 +1,29 @@
-import { admissionPeriodOf } from './clock.js'
+import { admissionPeriodOf } from './time.js'
 import { reject } from './rejections.js'
-import { delegateCap } from './tally.js'
 import type { DelegateBody, VouchBody } from './bodies.js'
-import type { FinalEntry, GovState } from './types.js'
+import type { FinalEntry, GovState, Proposal } from './types.js'
 
 /**
  * Membership: vouching (admission), leaving, delegation. Each `apply…` checks everything first and
  * rejects (throws `Rejected`) before touching the state, then mutates.
  */
 
+/** Most delegated votes one delegate may carry on a proposal: ⌊share × electorate⌋. */
+export function delegateCap(shareBps: number, electorate: number): number {
+  return Math.floor((shareBps * electorate) / 10_000)
+}
+
 export function isActiveMember(state: GovState, id: string): boolean {
   return state.members[id]?.status === 'active'
 }
 
+/** True when `id` may vote on proposal `p` now (see `Proposal.electorate`). */
+export function inElectorate(state: GovState, p: Proposal, id: string): boolean {
+  const m = state.members[id]
+  return m !== undefined && m.status === 'active' && (m.admittedAt === null || m.admittedAt < p.id)
+}
+
+/** Ids of the active members, sorted (O(members): for views, not for the reducer's hot path). */
 export function activeMemberIds(state: GovState): string[] {
   const out: string[] = []
   for (const [id, m] of Object.entries(state.members)) if (m.status === 'active') out.push(id)
@@ -72,6 +83,7 @@ export function applyVouch(state: GovState, fe: FinalEntry, body: VouchBody): vo
   const valid = vouches.filter((v) => vouchingRight(state, v.voucher).ok)
   if (valid.length >= state.params.vouchesRequired) {
     delete state.candidates[candidate]
+    state.activeMembers++
     state.members[candidate] = {
       status: 'active',
       since: state.time,
@@ -89,19 +101,31 @@ export function applyVouch(state: GovState, fe: FinalEntry, body: VouchBody): vo
 export function applyLeave(state: GovState, fe: FinalEntry): void {
   const author = fe.entry.author
   requireMember(state, author)
-  if (activeMemberIds(state).length <= 1) reject('last_member', 'the last active member cannot leave')
+  if (state.activeMembers <= 1) reject('last_member', 'the last active member cannot leave')
   const member = state.members[author]!
   member.status = 'left'
+  state.activeMembers--
   member.leftAt = fe.index
   dropDelegationsOf(state, author)
 }
 
 /** Removes the delegation given by `id` and every delegation given to `id`. */
 export function dropDelegationsOf(state: GovState, id: string): void {
-  delete state.delegations[id]
-  for (const [from, d] of Object.entries(state.delegations)) if (d.to === id) delete state.delegations[from]
+  removeDelegation(state, id)
+  if ((state.carried[id] ?? 0) === 0) return
+  for (const [from, d] of Object.entries(state.delegations)) if (d.to === id) removeDelegation(state, from)
 }
 
+function removeDelegation(state: GovState, from: string): void {
+  const d = state.delegations[from]
+  if (d === undefined) return
+  delete state.delegations[from]
+  const n = (state.carried[d.to] ?? 1) - 1
+  if (n > 0) state.carried[d.to] = n
+  else delete state.carried[d.to]
+}
+
+/** Members who delegate to `id`, sorted (O(delegations): for views). */
 export function delegatorsOf(state: GovState, id: string): string[] {
   const out: string[] = []
   for (const [from, d] of Object.entries(state.delegations)) if (d.to === id) out.push(from)
@@ -124,7 +148,7 @@ export function applyDelegate(state: GovState, fe: FinalEntry, body: DelegateBod
   if (body.to === null) {
     // Accepted even with nothing to revoke: it still marks the author's latest word, in case an
     // older delegation of theirs is finalized after it.
-    delete state.delegations[author]
+    removeDelegation(state, author)
     state.delegationMarks[author] = { seq: fe.entry.seq, index: fe.index }
     return
   }
@@ -132,10 +156,13 @@ export function applyDelegate(state: GovState, fe: FinalEntry, body: DelegateBod
   if (to === author) reject('self_delegation', 'a member cannot delegate to itself')
   if (!isActiveMember(state, to)) reject('delegate_not_member', `${to} is not an active member`)
   if (state.delegations[to] !== undefined) reject('delegation_chain', `${to} has delegated its own vote (one hop only)`)
-  if (delegatorsOf(state, author).length > 0) reject('delegation_chain', 'members who carry delegations cannot delegate (one hop only)')
-  const carried = delegatorsOf(state, to).filter((d) => d !== author).length
-  const cap = delegateCap(state.params.maxDelegateShareBps, activeMemberIds(state).length)
+  if ((state.carried[author] ?? 0) > 0) reject('delegation_chain', 'members who carry delegations cannot delegate (one hop only)')
+  const current = state.delegations[author]
+  const carried = (state.carried[to] ?? 0) - (current?.to === to ? 1 : 0)
+  const cap = delegateCap(state.params.maxDelegateShareBps, state.activeMembers)
   if (carried + 1 > cap) reject('delegate_cap', `${to} already carries ${carried} delegations; the cap is ${cap}`)
+  removeDelegation(state, author)
   state.delegations[author] = { to, index: fe.index }
+  state.carried[to] = (state.carried[to] ?? 0) + 1
   state.delegationMarks[author] = { seq: fe.entry.seq, index: fe.index }
 }

@@ -1,7 +1,7 @@
-import { activeMemberIds, isActiveMember } from './membership.js'
+import { scheduleProposal } from './clock.js'
+import { inElectorate, isActiveMember } from './membership.js'
 import { PARAMS, isParamName, paramViolation } from './params.js'
 import { reject } from './rejections.js'
-import { sortedIncludes } from './tally.js'
 import { validWitnessThreshold } from './witnesses.js'
 import type { ProposalAction, ProposalType, ProposeBody, VoteBody } from './bodies.js'
 import type { FinalEntry, GovState, ProposalRules } from './types.js'
@@ -83,7 +83,7 @@ export function applyPropose(state: GovState, fe: FinalEntry, body: ProposeBody)
     votingStartsAt,
     votingEndsAt: votingStartsAt + rules.votingPeriodMs,
     effectiveAt: null,
-    electorate: activeMemberIds(state),
+    electorate: state.activeMembers,
     votes: {},
     tally: null,
     executedAt: null,
@@ -91,6 +91,7 @@ export function applyPropose(state: GovState, fe: FinalEntry, body: ProposeBody)
   }
   state.open.push(fe.index)
   state.open.sort((a, b) => a - b)
+  scheduleProposal(state, state.proposals[fe.index]!)
 }
 
 /**
@@ -107,7 +108,7 @@ export function applyVote(state: GovState, fe: FinalEntry, body: VoteBody): void
   if (proposal.status !== 'voting' || state.time > proposal.votingEndsAt) {
     reject('voting_closed', `voting closed at ${proposal.votingEndsAt}`)
   }
-  if (!sortedIncludes(proposal.electorate, author)) {
+  if (!inElectorate(state, proposal, author)) {
     reject('not_in_electorate', `${author} was not a member when proposal ${proposal.id} was created`)
   }
   const previous = proposal.votes[author]

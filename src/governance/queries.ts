@@ -1,5 +1,4 @@
 import { GovernanceNotFoundError } from './errors.js'
-import { delegatorsOf } from './membership.js'
 import type { GovState, ModelRecord, Proposal } from './types.js'
 
 /**
@@ -105,7 +104,7 @@ export function listMembers(state: GovState): MemberView[] {
       admittedAt: m.admittedAt,
       vouchedBy: m.vouchedBy,
       delegatesTo: state.delegations[id]?.to ?? null,
-      delegators: delegatorsOf(state, id).length,
+      delegators: state.carried[id] ?? 0,
     }))
     .sort((a, b) => (a.status === b.status ? (a.id < b.id ? -1 : 1) : a.status === 'active' ? -1 : b.status === 'active' ? 1 : a.status < b.status ? -1 : 1))
 }
@@ -140,7 +139,7 @@ export function listProposals(state: GovState, status?: Proposal['status']): Pro
       votingEndsAt: p.votingEndsAt,
       effectiveAt: p.effectiveAt,
       votes: Object.keys(p.votes).length,
-      electorate: p.electorate.length,
+      electorate: p.electorate,
     }))
 }
 

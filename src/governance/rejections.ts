@@ -28,14 +28,16 @@ export type RejectionReason =
   | 'not_in_electorate'
   | 'superseded'
 
-/** Thrown by validation inside the reducer before any mutation; caught by `applyEntry`. */
-export class Rejected extends Error {
+/**
+ * Thrown by validation inside the reducer before any mutation; caught by `applyEntry`. Not an
+ * `Error`: capturing a stack trace for every refused entry would dominate replay time of a log
+ * full of spam, and this never escapes the reducer.
+ */
+export class Rejected {
   constructor(
     readonly reason: RejectionReason,
     readonly detail: string,
-  ) {
-    super(`${reason}: ${detail}`)
-  }
+  ) {}
 }
 
 export function reject(reason: RejectionReason, detail: string): never {

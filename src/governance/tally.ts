@@ -1,29 +1,11 @@
+import { delegateCap, inElectorate } from './membership.js'
 import type { GovState, Proposal, RefusedVote, Tally } from './types.js'
-
-/** Index of `id` in a sorted array of ids, or -1. */
-export function sortedIncludes(sorted: readonly string[], id: string): boolean {
-  let lo = 0
-  let hi = sorted.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    const v = sorted[mid]!
-    if (v === id) return true
-    if (v < id) lo = mid + 1
-    else hi = mid - 1
-  }
-  return false
-}
-
-/** Most delegated votes one delegate may carry on a proposal: ⌊share × electorate⌋. */
-export function delegateCap(shareBps: number, electorate: number): number {
-  return Math.floor((shareBps * electorate) / 10_000)
-}
 
 /**
  * Counts a proposal at its deadline, against the state as it stands then.
  *
  * - Only members of the frozen electorate who are still active at the deadline count
- *   (leaving or being expelled forfeits votes on open proposals).
+ *   (leaving or being expelled forfeits votes on open proposals); see `Proposal.electorate`.
  * - A direct vote counts as cast. A member who did not vote, and whose delegation (as it stands at
  *   the deadline) points to a member who voted directly, counts with the delegate's choice:
  *   one hop only, because a delegate's own delegation is never followed.
@@ -34,7 +16,6 @@ export function delegateCap(shareBps: number, electorate: number): number {
  *   supermajority yes × 10000 ≥ thresholdBps × (yes + no); and at least one yes.
  */
 export function tallyProposal(state: GovState, proposal: Proposal): Tally {
-  const isActive = (id: string): boolean => state.members[id]?.status === 'active'
   let yes = 0
   let no = 0
   let abstain = 0
@@ -44,23 +25,18 @@ export function tallyProposal(state: GovState, proposal: Proposal): Tally {
     else if (choice === 'no') no++
     else abstain++
   }
+  // Direct votes: their authors were checked when they voted; they must still be eligible now.
+  for (const [member, vote] of Object.entries(proposal.votes)) if (inElectorate(state, proposal, member)) count(vote.choice)
+  // Delegated votes of eligible members who did not vote, through a delegate who voted directly.
   const byDelegate = new Map<string, Array<{ member: string; index: number }>>()
-  for (const member of proposal.electorate) {
-    if (!isActive(member)) continue
-    const direct = proposal.votes[member]
-    if (direct !== undefined) {
-      count(direct.choice)
-      continue
-    }
-    const delegation = state.delegations[member]
-    if (delegation === undefined) continue
-    const delegateVote = proposal.votes[delegation.to]
-    if (delegateVote === undefined || !isActive(delegation.to)) continue
+  for (const [member, delegation] of Object.entries(state.delegations)) {
+    if (proposal.votes[member] !== undefined || !inElectorate(state, proposal, member)) continue
+    if (proposal.votes[delegation.to] === undefined || !inElectorate(state, proposal, delegation.to)) continue
     let list = byDelegate.get(delegation.to)
     if (list === undefined) byDelegate.set(delegation.to, (list = []))
     list.push({ member, index: delegation.index })
   }
-  const cap = delegateCap(proposal.rules.maxDelegateShareBps, proposal.electorate.length)
+  const cap = delegateCap(proposal.rules.maxDelegateShareBps, proposal.electorate)
   const refused: RefusedVote[] = []
   for (const delegate of [...byDelegate.keys()].sort()) {
     const delegators = byDelegate.get(delegate)!.sort((a, b) => a.index - b.index)
@@ -75,7 +51,7 @@ export function tallyProposal(state: GovState, proposal: Proposal): Tally {
     })
   }
   refused.sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
-  const electorate = proposal.electorate.length
+  const electorate = proposal.electorate
   const quorumMet = (yes + no + abstain) * 10_000 >= proposal.rules.quorumBps * electorate
   const decided = yes + no
   const thresholdMet = proposal.rules.supermajority

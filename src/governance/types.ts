@@ -146,8 +146,13 @@ export interface Proposal {
   votingEndsAt: number
   /** Set when it passes: first epoch start at or after votingEndsAt + timelock. */
   effectiveAt: number | null
-  /** Members allowed to vote: the active members when it was created, sorted. */
-  electorate: string[]
+  /**
+   * Size of the electorate: the active members when the proposal was created. Who may vote is not
+   * stored as a list (it would repeat the membership in every proposal): a member may vote when it
+   * is active and its current membership began before the proposal (genesis, or `admittedAt` <
+   * proposal id): members admitted later, or who left and came back since, cannot.
+   */
+  electorate: number
   votes: Record<string, CastVote>
   tally: Tally | null
   executedAt: number | null
@@ -212,9 +217,13 @@ export interface GovState {
   constitution: Constitution
   witnesses: WitnessSet
   members: Record<string, Member>
+  /** Number of active members (kept with `members`). */
+  activeMembers: number
   candidates: Record<string, Candidate>
   vouchers: Record<string, VoucherRecord>
   delegations: Record<string, Delegation>
+  /** Delegations each delegate carries now (kept with `delegations`). */
+  carried: Record<string, number>
   /** Latest delegate/revoke entry per author (so an older one finalized later cannot undo it). */
   delegationMarks: Record<string, DelegationMark>
   proposals: Record<string, Proposal>

@@ -67,11 +67,11 @@ test('members admitted after a proposal was created cannot vote on it', () => {
   h.advance(2 * HOUR)
   const v = h.vote(late, pid, 'yes')
   assert.equal(h.rejectionOf(v), 'not_in_electorate')
-  assert.equal(h.state.proposals[pid]!.electorate.length, 3)
+  assert.equal(h.state.proposals[pid]!.electorate, 3)
   assert.equal(h.state.proposals[pid]!.votes[idOf(late)], undefined)
   // A new proposal includes them.
   const pid2 = h.propose(h.members[1]!, { type: 'amend-constitution', text: 'new' })
-  assert.equal(h.state.proposals[pid2]!.electorate.length, 4)
+  assert.equal(h.state.proposals[pid2]!.electorate, 4)
 })
 
 test('delegation: one hop, revocable, direct votes override, and a delegate beyond the cap is refused', () => {
