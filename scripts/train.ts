@@ -1,0 +1,75 @@
+/**
+ * `npm run train [-- --quick] [--fresh] [--steps N]`: trains the demo model from the pinned
+ * corpus (data/kjv.txt) with our BPE tokenizer, checkpointing to .cache/train/<run>/ so a killed
+ * run resumes where it stopped (bit-identically). `--quick` runs the first QUICK_STEPS steps of
+ * the very same configuration (same schedule, same batches) into its own checkpoint, so its
+ * losses and weights equal the full run's at that step. Progress: a bar with loss and tokens/s
+ * on a TTY, JSON lines otherwise. On completion writes `<dir>/summary.json` (read by export).
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import cliProgress from 'cli-progress'
+import { loadCorpus } from '../src/training/corpus.js'
+import { demoTokenizer } from '../src/training/tokenizer-cache.js'
+import { BpeCodec } from '../src/training/bpe.js'
+import { train, type StepInfo } from '../src/training/trainer.js'
+import { DEMO_MODEL, DEMO_TRAIN, QUICK_STEPS } from '../src/training/config.js'
+
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const fresh = args.includes('--fresh')
+const cacheDir = '.cache/train'
+const runDir = join(cacheDir, quick ? 'quick' : 'full')
+const checkpointPath = join(runDir, 'checkpoint.bin')
+if (fresh && existsSync(runDir)) rmSync(runDir, { recursive: true })
+mkdirSync(runDir, { recursive: true })
+
+const log = (obj: Record<string, unknown>) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...obj }) + '\n')
+let commit = 'unknown'
+try {
+  commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
+} catch {
+  // not a git checkout: provenance records 'unknown'
+}
+
+const corpus = loadCorpus()
+const vocab = demoTokenizer(corpus.train, corpus.sha256, DEMO_MODEL.vocabSize, cacheDir)
+const codec = new BpeCodec(vocab)
+const tokens = Int32Array.from(codec.encode(corpus.train))
+const valTokens = Int32Array.from(codec.encode(corpus.validation))
+const stopAtStep = quick ? QUICK_STEPS : DEMO_TRAIN.steps
+log({ event: 'start', quick, commit, corpusSha256: corpus.sha256, trainTokens: tokens.length, validationTokens: valTokens.length, model: DEMO_MODEL, train: DEMO_TRAIN, stopAtStep })
+
+const tty = process.stdout.isTTY === true
+const bar = tty
+  ? new cliProgress.SingleBar({ format: 'train |{bar}| {value}/{total} loss {loss} val {val} {tps} tok/s eta {eta_formatted}' }, cliProgress.Presets.shades_classic)
+  : undefined
+let started = false
+const onStep = (s: StepInfo) => {
+  if (bar) {
+    if (!started) bar.start(stopAtStep, s.step - 1, { loss: '-', val: '-', tps: '-' })
+    started = true
+    bar.update(s.step, { loss: s.loss.toFixed(3), val: s.valLoss?.toFixed(3) ?? '-', tps: Math.round(s.tokensPerSecond) })
+  } else log({ event: 'step', ...s })
+}
+
+const controller = new AbortController()
+process.on('SIGINT', () => controller.abort())
+const result = await train({ model: DEMO_MODEL, train: DEMO_TRAIN, tokens, valTokens, checkpointPath, stopAtStep, onStep, signal: controller.signal })
+bar?.stop()
+const summary = {
+  quick,
+  runId: result.runId,
+  commit,
+  seed: DEMO_TRAIN.seed,
+  steps: result.step,
+  tokensSeen: result.step * DEMO_TRAIN.batchSize * DEMO_MODEL.contextLength,
+  wallSeconds: result.wallSeconds,
+  finalTrainLoss: result.losses.slice(-20).reduce((a, b) => a + b, 0) / Math.min(20, result.losses.length),
+  valLoss: result.valLoss,
+  weightsSha256: result.weightsSha256,
+  losses: result.losses,
+}
+if (result.step === stopAtStep) writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2))
+log({ event: 'done', ...summary, losses: undefined, checkpoint: checkpointPath })
