@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 // unicode.h `unicode_cpt_flags`
 const NUMBER = 0x0002
@@ -58,4 +58,5 @@ export const RANGE_CLASSES: readonly number[] = [${values.join(',')}]
   console.log(JSON.stringify({ runs: starts.length, whitespace: whitespace.size }))
 }
 
-main()
+// Only when run as a script, never on import.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main()
