@@ -35,6 +35,25 @@ function key(family: string, i: number): KeyPair {
   return keyPairFromSecret(sha256(`bench-${family}-${i}`))
 }
 
+/** A complete manifest (models layer schema) of a made-up model. */
+function benchManifest(i: number): Record<string, unknown> {
+  return {
+    schemaVersion: 1,
+    name: `model-${i}`,
+    version: '1.0.0',
+    license: 'Apache-2.0',
+    architecture: {
+      name: 'llama',
+      hyperparameters: { contextLength: 2048, embeddingLength: 512, blockCount: 8, feedForwardLength: 1408, headCount: 8, headCountKv: 8, ropeFreqBase: 10000, rmsNormEpsilon: 1e-5, vocabSize: 4096 },
+      parameters: 30_000_000,
+    },
+    quantization: 'Q8_0',
+    tokenizer: { model: 'gpt2', pre: 'gpt-2', vocabSize: 4096, merges: 3800 },
+    file: { name: `model-${i}.gguf`, sha256: sha256Hex(`model-${i}`), size: 33_000_000 },
+    provenance: { kind: 'synthetic', generator: 'bench/gov.ts', seed: i },
+  }
+}
+
 function generate(): { genesis: ReturnType<typeof createGenesis>; entries: FinalEntry[] } {
   const rand = prng(42)
   const members = Array.from({ length: MEMBERS }, (_, i) => key('member', i))
@@ -72,7 +91,7 @@ function generate(): { genesis: ReturnType<typeof createGenesis>; entries: Final
       const t = rand()
       const action =
         t < 0.4
-          ? { type: 'admit-model', manifest: { name: `model-${entries.length}`, sha256: sha256Hex(`m${entries.length}`), license: 'Apache-2.0', corpus: 'bench' } }
+          ? { type: 'admit-model', manifest: benchManifest(entries.length) }
           : t < 0.8
             ? { type: 'set-parameter', name: 'timelockMs', value: Math.floor(rand() * 12) * HOUR }
             : { type: 'amend-constitution', text: `Amendment ${entries.length}: members keep the network open.` }

@@ -15,9 +15,10 @@ export function executeProposal(state: GovState, proposal: Proposal, at: number)
   const action = proposal.action
   switch (action.type) {
     case 'admit-model': {
-      const existing = state.models[action.manifest.sha256]
+      const sha256 = action.manifest.file.sha256
+      const existing = state.models[sha256]
       if (existing?.status === 'servable') return 'no-op: model already servable'
-      state.models[action.manifest.sha256] = {
+      state.models[sha256] = {
         manifest: action.manifest,
         status: 'servable',
         admittedBy: proposal.id,

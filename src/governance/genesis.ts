@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { paramViolation, type GovParams } from './params.js'
-import { ModelManifestSchema, type ModelManifest } from './bodies.js'
+import { modelManifestSchema } from '../models/manifest.js'
+import type { ModelManifest } from './bodies.js'
 
 /**
  * What governance reads from the network's genesis (`src/ledger/genesis.ts`): members, witnesses,
@@ -35,8 +36,9 @@ export const GovernanceGenesisSectionSchema = z
         if (r.success) constitution = r.data
         else ctx.addIssue({ code: 'custom', message: 'constitution must be a non-empty string (≤ 32 KiB)', path: [key] })
       } else if (key === 'models') {
-        const r = z.array(ModelManifestSchema).max(64).safeParse(value)
-        if (r.success) models = r.data
+        // Full provenance schema; the manifests are kept as given (nothing stripped).
+        const r = z.array(modelManifestSchema).max(64).safeParse(value)
+        if (r.success) models = value as ModelManifest[]
         else ctx.addIssue({ code: 'custom', message: `models: ${r.error.issues[0]?.message ?? 'invalid'}`, path: [key] })
       } else {
         const why = typeof value === 'number' ? paramViolation(key, value) : `${key} must be a number`

@@ -1,6 +1,7 @@
 import { scheduleProposal } from './clock.js'
 import { inElectorate, isActiveMember } from './membership.js'
 import { PARAMS, isParamName, paramViolation } from './params.js'
+import { modelManifestSchema } from '../models/manifest.js'
 import { reject } from './rejections.js'
 import { validWitnessThreshold } from './witnesses.js'
 import type { ProposalAction, ProposalType, ProposeBody, VoteBody } from './bodies.js'
@@ -18,9 +19,16 @@ export function needsSupermajority(action: ProposalAction): boolean {
 /** Rejects an action that could never take effect as proposed. */
 function checkAction(state: GovState, author: string, action: ProposalAction): void {
   switch (action.type) {
-    case 'admit-model':
-      if (state.models[action.manifest.sha256]?.status === 'servable') reject('bad_action', 'the model is already servable')
+    case 'admit-model': {
+      // The full provenance schema of the models layer: no admission without it.
+      const manifest = modelManifestSchema.safeParse(action.manifest)
+      if (!manifest.success) {
+        const issue = manifest.error.issues[0]
+        reject('bad_action', `manifest ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`)
+      }
+      if (state.models[action.manifest.file.sha256]?.status === 'servable') reject('bad_action', 'the model is already servable')
       return
+    }
     case 'retire-model':
       if (state.models[action.sha256]?.status !== 'servable') reject('bad_action', 'no servable model has this sha256')
       return

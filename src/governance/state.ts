@@ -27,7 +27,7 @@ export function initialState(genesis: unknown): GovState {
   }
   const models: Record<string, ModelRecord> = {}
   for (const manifest of g.params.models) {
-    models[manifest.sha256] = { manifest, status: 'servable', admittedBy: null, admittedAt: g.created, retiredBy: null, retiredAt: null }
+    models[manifest.file.sha256] = { manifest, status: 'servable', admittedBy: null, admittedAt: g.created, retiredBy: null, retiredAt: null }
   }
   const text = g.params.constitution ?? DEFAULT_CONSTITUTION
   return {

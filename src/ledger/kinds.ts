@@ -43,11 +43,16 @@ const LEDGER_KINDS = {
 // Meaning and rules of each kind: src/governance (the reducer validates bodies again).
 
 /**
- * The part of a model manifest governance needs: the file (sha256), its license, its name; other
- * provenance fields (training data, code commit, evaluations) are kept verbatim (not stripped).
+ * A model manifest (`src/models/manifest.ts`), checked here only for the fields every reader
+ * needs (name, license, file hash); all other fields are kept verbatim. The governance reducer
+ * checks the whole manifest schema when the proposal is made (refusing an incomplete provenance).
  */
 export const GovModelManifest = z
-  .object({ name: z.string().min(1).max(200), sha256: Hex32, license: z.string().min(1).max(200) })
+  .object({
+    name: z.string().min(1).max(200),
+    license: z.string().min(1).max(200),
+    file: z.object({ sha256: Hex32 }).passthrough(),
+  })
   .passthrough()
 
 /** An active member vouches for a candidate's admission. */

@@ -57,7 +57,7 @@ function randomHistory(seed: number, length: number): { h: GovHarness; entries: 
         t < 0.25
           ? { type: 'admit-model', manifest: modelManifest(Math.floor(rand() * 4)) }
           : t < 0.4
-            ? { type: 'retire-model', sha256: modelManifest(Math.floor(rand() * 4)).sha256 }
+            ? { type: 'retire-model', sha256: modelManifest(Math.floor(rand() * 4)).file.sha256 }
             : t < 0.65
               ? { type: 'set-parameter', name: pick(['votingPeriodMs', 'timelockMs', 'quorumBps', 'discussionDelayMs']), value: Math.floor(rand() * 5) * HOUR + 60_000 }
               : t < 0.75

@@ -136,6 +136,21 @@ export class GovHarness {
   }
 }
 
-export function modelManifest(i: number): { name: string; sha256: string; license: string; provenance: string } {
-  return { name: `model-${i}`, sha256: sha256Hex(`model-file-${i}`), license: 'Apache-2.0', provenance: `trained by test ${i}` }
+/** A complete manifest (the models layer's schema) of a made-up model number `i`. */
+export function modelManifest(i: number) {
+  return {
+    schemaVersion: 1,
+    name: `model-${i}`,
+    version: '1.0.0',
+    license: 'Apache-2.0',
+    architecture: {
+      name: 'llama',
+      hyperparameters: { contextLength: 256, embeddingLength: 64, blockCount: 2, feedForwardLength: 128, headCount: 4, headCountKv: 4, ropeFreqBase: 10000, rmsNormEpsilon: 1e-5, vocabSize: 300 },
+      parameters: 100_000,
+    },
+    quantization: 'Q8_0',
+    tokenizer: { model: 'gpt2', pre: 'gpt-2', vocabSize: 300, merges: 40 },
+    file: { name: `model-${i}.gguf`, sha256: sha256Hex(`model-file-${i}`), size: 123_456 },
+    provenance: { kind: 'synthetic', generator: `test ${i}`, seed: i },
+  }
 }
