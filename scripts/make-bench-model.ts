@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { BENCH_MODEL_PATH, writeBenchModel } from '../src/models/bench-model.js'
 import { createProgress } from '../src/models/progress.js'
-import { sha256File } from '../src/models/tiny.js'
+import { sha256File } from '../src/models/file-hash.js'
 
 const { values } = parseArgs({
   options: {

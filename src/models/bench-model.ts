@@ -4,7 +4,8 @@ import { GgmlType } from './gguf/constants.js'
 import type { WriteProgress } from './gguf/writer.js'
 import { buildLlamaGguf, llamaParameterCount, type LlamaHyperparameters } from './llama-arch.js'
 import { seededWeights } from './random-weights.js'
-import { getTinyTokenizer, sha256File } from './tiny.js'
+import { sha256File } from './file-hash.js'
+import { getTinyTokenizer } from './tiny.js'
 
 /**
  * The runtime benchmark's model: llama arch, d = 768, 12 layers, 12 heads, SwiGLU 2048,

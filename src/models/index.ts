@@ -16,7 +16,8 @@ export {
   type LlamaTensorSpec,
 } from './llama-arch.js'
 export { seededWeights } from './random-weights.js'
-export { TINY_CORPUS, ensureTinyModel, getTinyTokenizer, sha256File, tinyHyperparameters, writeTinyModel } from './tiny.js'
+export { TINY_CORPUS, ensureTinyModel, getTinyTokenizer, tinyHyperparameters, writeTinyModel } from './tiny.js'
+export { sha256File } from './file-hash.js'
 export { BENCH_MODEL_PATH, benchHyperparameters, writeBenchModel } from './bench-model.js'
 export {
   buildManifest,

@@ -5,7 +5,7 @@ import { canonicalJson, sha256Hex } from '../identity/index.js'
 import { CorruptModelError, InvalidManifestError } from './errors.js'
 import { metadataValue, openGguf, type GgufFile } from './gguf/reader.js'
 import { llamaHyperparametersSchema } from './llama-arch.js'
-import { sha256File } from './tiny.js'
+import { sha256File } from './file-hash.js'
 
 const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'lower-case hex sha256')
 

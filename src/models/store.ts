@@ -9,7 +9,7 @@ import { CorruptModelError, ModelNotFoundError } from './errors.js'
 import { metadataValue, openGguf } from './gguf/reader.js'
 import { checkManifestAgainstGguf, modelManifestSchema, modelNameSchema, type ModelManifest } from './manifest.js'
 import { createProgress } from './progress.js'
-import { sha256File } from './tiny.js'
+import { sha256File } from './file-hash.js'
 
 /** One model in the store. */
 export interface StoredModel {

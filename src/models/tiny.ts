@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs'
 import { mkdir, stat } from 'node:fs/promises'
-import { createHash } from 'node:crypto'
 import { join } from 'node:path'
+import { sha256File } from './file-hash.js'
 import { GgmlType } from './gguf/constants.js'
 import { buildLlamaGguf, type LlamaHyperparameters } from './llama-arch.js'
 import { seededWeights } from './random-weights.js'
@@ -59,7 +58,7 @@ export function getTinyTokenizer(): BpeTokenizer {
  * context 2048, Q8_0 matrices, F32 norms) with seeded random weights. Same seed ⇒ byte-identical
  * file. It is a real model for llama.cpp — it just says nothing meaningful.
  */
-export async function writeTinyModel(path: string, options: { seed?: number } = {}): Promise<void> {
+export async function writeTinyModel(path: string, options: { seed?: number; signal?: AbortSignal } = {}): Promise<void> {
   const seed = options.seed ?? 0
   const tokenizer = getTinyTokenizer()
   await buildLlamaGguf({
@@ -69,27 +68,24 @@ export async function writeTinyModel(path: string, options: { seed?: number } = 
     weights: seededWeights(seed),
     matrixType: GgmlType.Q8_0,
     general: { license: 'Apache-2.0', description: 'Commons tiny test model: seeded random weights' },
-  }).writeFile(path)
+  }).writeFile(path, { signal: options.signal })
 }
 
-/** sha256 (hex) of a file, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
 
 /**
  * Writes the tiny model (seed 0 unless given) into `dir` once — `commons-tiny-s<seed>.gguf` — and
  * returns its path, sha256 and size. Concurrent callers are safe: the write is atomic, and the
  * content is deterministic.
  */
-export async function ensureTinyModel(dir: string, options: { seed?: number } = {}): Promise<{ path: string; sha256: string; size: number }> {
+export async function ensureTinyModel(
+  dir: string,
+  options: { seed?: number; signal?: AbortSignal } = {},
+): Promise<{ path: string; sha256: string; size: number }> {
   const seed = options.seed ?? 0
   await mkdir(dir, { recursive: true })
   const path = join(dir, `commons-tiny-s${seed}.gguf`)
   const existing = await stat(path).catch(() => undefined)
-  if (existing === undefined) await writeTinyModel(path, { seed })
+  if (existing === undefined) await writeTinyModel(path, { seed, signal: options.signal })
   const size = (await stat(path)).size
   return { path, sha256: await sha256File(path), size }
 }
