@@ -12,6 +12,7 @@ import { parseNodeConfig, type NodeConfig, type NodeConfigInput } from './config
 import { resolveDataDir } from './datadir.js'
 import { ListenError, PortInUseError } from './errors.js'
 import { Lifecycle, type NodeComponent, type Startable } from './lifecycle.js'
+import { assertPortFree } from './port-check.js'
 import { resolveModel, type ResolvedModel, type TinyModelProvider } from './resolve-model.js'
 import { createSwarm } from './swarm.js'
 import { peersRoutes } from '../api/routes/peers.js'
@@ -91,6 +92,7 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
     if (lifecycle !== undefined) throw new Error('node already started')
     const dataDir = resolveDataDir(config.dataDir)
     const keyPair = loadOrCreateKey(dataDir)
+    await assertPortFree(config.host, config.port)
     nodeId = nodeIdOf(keyPair.publicKey)
     const metricsRegistry = new Registry()
     collectDefaultMetrics({ register: metricsRegistry })

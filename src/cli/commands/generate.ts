@@ -1,8 +1,6 @@
 import type { Command } from 'commander'
 import { randomInt } from 'node:crypto'
-import { ensureTinyModel } from '../../models/tiny.js'
-import { resolveDataDir, resolveModel } from '../../node/index.js'
-import { loadLlamaEngine } from '../../runtime/llama-engine.js'
+import { resolveDataDir } from '../../node/datadir.js'
 import { intFlag, numberFlag } from '../exit.js'
 
 interface GenerateOptions {
@@ -44,6 +42,12 @@ export function registerGenerate(program: Command): void {
     .option('--threads <n>', 'CPU threads for decoding', intFlag('--threads', 1, 1024))
     .option('--json', 'print one JSON object with the text, usage and seed instead of streaming')
     .action(async (prompt: string, opts: GenerateOptions) => {
+      // Imported here so `--help` and usage errors do not pay for loading llama.cpp.
+      const [{ ensureTinyModel }, { resolveModel }, { loadLlamaEngine }] = await Promise.all([
+        import('../../models/tiny.js'),
+        import('../../node/resolve-model.js'),
+        import('../../runtime/llama-engine.js'),
+      ])
       const dataDir = resolveDataDir(opts.dataDir)
       const model = await resolveModel(opts.model, dataDir, ensureTinyModel)
       const engine = await loadLlamaEngine({

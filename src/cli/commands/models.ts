@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { DEMO_MODEL_PATH, listLocalModels, modelDirs, resolveDataDir, type LocalModel } from '../../node/index.js'
+import { resolveDataDir } from '../../node/datadir.js'
+import { DEMO_MODEL_PATH, listLocalModels, modelDirs, type LocalModel } from '../../node/local-models.js'
 
 interface ModelsOptions {
   dataDir?: string

@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { createNode } from '../../node/index.js'
 import { intFlag, UsageError } from '../exit.js'
 
 interface StartOptions {
@@ -52,6 +51,8 @@ export function registerStart(program: Command): void {
     .option('--no-p2p', 'do not join a swarm (standalone node, no libp2p)')
     .option('--stall-timeout <ms>', 'fail a remote job over when its worker is silent this long', intFlag('--stall-timeout', 100, 600_000))
     .action(async (opts: StartOptions) => {
+      // Imported here so `--help` and usage errors do not pay for loading llama.cpp and fastify.
+      const { createNode } = await import('../../node/node.js')
       const node = createNode({
         host: opts.host,
         port: opts.port,
