@@ -15,15 +15,17 @@ const WHITESPACE = 4
 /** Every in-range code point has some flag in llama.cpp (at least UNDEFINED); out-of-range has none. */
 const ANY = 8
 
+let classTable: Uint8Array | undefined
+
+/** Class bits of a code point: one table lookup (the 1.1 MB table is expanded on first use). */
 function classOf(cp: number): number {
-  let lo = 0
-  let hi = RANGE_STARTS.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1
-    if (RANGE_STARTS[mid]! <= cp) lo = mid
-    else hi = mid - 1
+  if (classTable === undefined) {
+    classTable = new Uint8Array(0x110000)
+    for (let i = 0; i < RANGE_STARTS.length; i++) {
+      classTable.fill(RANGE_CLASSES[i]!, RANGE_STARTS[i]!, RANGE_STARTS[i + 1] ?? 0x110000)
+    }
   }
-  return RANGE_CLASSES[lo]! | ANY
+  return (cp < 0x110000 ? classTable[cp]! : 0) | ANY
 }
 
 const CR = 0x0d
