@@ -5,6 +5,13 @@
  * the very same configuration (same schedule, same batches) into its own checkpoint, so its
  * losses and weights equal the full run's at that step. Progress: a bar with loss and tokens/s
  * on a TTY, JSON lines otherwise. On completion writes `<dir>/summary.json` (read by export).
+ * SIGINT/SIGTERM stop after the current step and checkpoint it.
+ *
+ * The run is single-threaded and bit-reproducible across x86-64 machines with the same Node;
+ * to run it where the repository's node_modules are absent, bundle it:
+ *   npx esbuild scripts/train.ts --bundle --platform=node --format=esm --outfile=DIR/train.mjs \
+ *     --banner:js="<define __dirname/__filename/require for the CJS parts>"
+ * and copy node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm next to it.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -26,11 +33,13 @@ if (fresh && existsSync(runDir)) rmSync(runDir, { recursive: true })
 mkdirSync(runDir, { recursive: true })
 
 const log = (obj: Record<string, unknown>) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...obj }) + '\n')
-let commit = 'unknown'
+// The training code's commit, for provenance; COMMONS_CODE_COMMIT when run outside a git
+// checkout (e.g. from a bundle on another machine).
+let commit = process.env.COMMONS_CODE_COMMIT ?? 'unknown'
 try {
-  commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
+  commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
 } catch {
-  // not a git checkout: provenance records 'unknown'
+  // not a git checkout: keep the environment's value
 }
 
 const corpus = loadCorpus()
@@ -56,6 +65,7 @@ const onStep = (s: StepInfo) => {
 
 const controller = new AbortController()
 process.on('SIGINT', () => controller.abort())
+process.on('SIGTERM', () => controller.abort())
 const result = await train({ model: DEMO_MODEL, train: DEMO_TRAIN, tokens, valTokens, checkpointPath, stopAtStep, onStep, signal: controller.signal })
 bar?.stop()
 const summary = {

@@ -15,7 +15,8 @@ export function initBackend(): Promise<void> {
   ready ??= (async () => {
     // The CommonJS build Node loads for '@tensorflow/tfjs-core' has no gradient functions; they
     // live only in the ESM build, which registers them into the same global registry.
-    register('./tfjs-esm-hook.js', import.meta.url)
+    // (A bundled build — see scripts/bundle-train — has them resolved already and no hook file.)
+    if (!import.meta.url.endsWith('.mjs')) register('./tfjs-esm-hook.js', import.meta.url)
     await import('@tensorflow/tfjs-core/dist/register_all_gradients.js')
     await tf.setBackend('wasm')
     await tf.ready()

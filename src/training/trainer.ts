@@ -147,7 +147,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   try {
     while (step < stopAt) {
-      if (opts.signal?.aborted) break
+      if (opts.signal?.aborted) {
+        checkpoint() // a graceful stop keeps every finished step
+        break
+      }
       const stepStart = performance.now()
       const batch = sampleBatch(opts.tokens, tc.seed, step, B, T)
       const idsT = tf.tensor1d(batch.ids, 'int32')
