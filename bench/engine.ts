@@ -47,7 +47,7 @@ const greedy: SamplingParams = {
 const prompts = [
   'The history of open source software',
   'A recipe for bread:',
-  'In the beginning there was',
+  'the',
   'function fibonacci(n) {',
   'The capital of France is',
   'Dear members of the network,',
@@ -64,7 +64,7 @@ function ensureBenchModel(): void {
   const script = join(repoRoot, 'scripts', 'make-bench-model.ts')
   if (!existsSync(script)) throw new Error(`${modelPath} is missing and ${script} does not exist`)
   log(`writing ${modelPath}`)
-  const r = spawnSync(process.execPath, ['--import', './src/polyfill.js', '--import', 'tsx', script, modelPath], { cwd: repoRoot, stdio: 'inherit' })
+  const r = spawnSync(process.execPath, ['--import', './src/polyfill.js', '--import', 'tsx', script, '--out', modelPath], { cwd: repoRoot, stdio: 'inherit' })
   if (r.status !== 0) throw new Error('make-bench-model failed')
 }
 
