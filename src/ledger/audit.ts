@@ -218,5 +218,5 @@ function toItems(rows: readonly EntryRow[]): ChunkItem[] {
 }
 
 function missing(index: number): ChunkResult {
-  return { ok: 0, leaves: new Uint8Array(0), authors: [], seqs: [], hashes: [], error: { index, code: 'missing_entry', message: 'entry is missing' } }
+  return { ok: 0, leaves: new Uint8Array(0), authors: [], seqs: [], kinds: [], hashes: [], error: { index, code: 'missing_entry', message: 'entry is missing' } }
 }

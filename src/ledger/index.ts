@@ -73,8 +73,20 @@ export {
   type StoredEntry,
   type StoredCheckpoint,
   type AppendResult,
+  type AppendableEntry,
   type WitnessPolicy,
 } from './log-store.js'
 export { verifyLog, type VerifyReport, type VerifyFailure, type VerifyOptions } from './audit.js'
 export { EntryVerifierPool, chunkVerifierFor, type ChunkVerifier } from './verify-pool.js'
 export { verifyChunk, type ChunkItem, type ChunkResult } from './verify-chunk.js'
+export {
+  LOG_PROTOCOL,
+  MAX_RANGE,
+  serveLog,
+  syncFrom,
+  StreamLogPeer,
+  type LogPeer,
+  type LogStream,
+  type SyncResult,
+  type SyncOptions,
+} from './sync.js'

@@ -20,7 +20,7 @@ import {
   verifyCosignatures,
   type NoteSignature,
 } from './checkpoint.js'
-import type { DecodedEntry } from './entry.js'
+import type { DecodedEntry, Entry } from './entry.js'
 import { BadCheckpointError, BadProofError, LogCorruptError, ReplayedSeqError, WrongNetworkError } from './errors.js'
 import { verifyForkProof, type ForkProof } from './fork-proof.js'
 import { networkIdOf, originOf, type Genesis } from './genesis.js'
@@ -90,6 +90,17 @@ export interface StoredCheckpoint {
   readonly final: boolean
   /** The signed note (C2SP) with the valid cosignatures we hold. */
   readonly note: string
+}
+
+/** What `append` needs of an entry already validated (a `DecodedEntry` is one). */
+export interface AppendableEntry {
+  readonly entry: Pick<Entry, 'author' | 'seq' | 'kind'>
+  /** Hex SHA-256 of `bytes`. */
+  readonly hash: string
+  /** Canonical entry bytes (the Merkle leaf data). */
+  readonly bytes: Uint8Array
+  /** `leafHash(bytes)` if the caller already computed it (bulk paths hash in worker threads). */
+  readonly leaf?: Hash
 }
 
 /** What `append` did. */
@@ -252,7 +263,7 @@ export class LogStore implements HashReader {
    * Appends validated entries, in order, as one durable transaction (all or nothing).
    * @throws ReplayedSeqError if an (author, seq) is already in the log or repeats in the batch.
    */
-  append(entries: readonly DecodedEntry[]): AppendResult {
+  append(entries: readonly AppendableEntry[]): AppendResult {
     const staged = this.#appender.clone()
     const firstIndex = staged.size
     const s = this.#stmt
@@ -266,7 +277,7 @@ export class LogStore implements HashReader {
         if (s.indexByHash.get(hash) !== undefined) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
         const index = staged.size
         s.insertEntry.run(index, hash, d.entry.author, d.entry.seq, d.entry.kind, d.bytes)
-        for (const h of staged.append(leafHash(d.bytes))) s.insertHash.run(h.index, h.hash)
+        for (const h of staged.append(d.leaf ?? leafHash(d.bytes))) s.insertHash.run(h.index, h.hash)
         s.deletePending.run(hash)
       }
     })

@@ -23,6 +23,7 @@ export interface ChunkResult {
   readonly leaves: Uint8Array
   readonly authors: string[]
   readonly seqs: number[]
+  readonly kinds: string[]
   readonly hashes: string[]
   readonly error?: { readonly index: number; readonly code: string; readonly message: string }
 }
@@ -32,22 +33,24 @@ export function verifyChunk(items: readonly ChunkItem[], network: string): Chunk
   const leaves = new Uint8Array(items.length * 32)
   const authors: string[] = []
   const seqs: number[] = []
+  const kinds: string[] = []
   const hashes: string[] = []
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!
     try {
       const d = decodeEntry(item.bytes, network)
       if (item.hash !== undefined && item.hash !== d.hash) {
-        return { ok: i, leaves: leaves.slice(0, i * 32), authors, seqs, hashes, error: { index: item.index, code: 'hash_mismatch', message: 'stored entry hash does not match the entry bytes' } }
+        return { ok: i, leaves: leaves.slice(0, i * 32), authors, seqs, kinds, hashes, error: { index: item.index, code: 'hash_mismatch', message: 'stored entry hash does not match the entry bytes' } }
       }
       leaves.set(leafHash(item.bytes), i * 32)
       authors.push(d.entry.author)
       seqs.push(d.entry.seq)
+      kinds.push(d.entry.kind)
       hashes.push(d.hash)
     } catch (err) {
       const code = err instanceof CommonsError ? err.code : 'invalid_entry'
-      return { ok: i, leaves: leaves.slice(0, i * 32), authors, seqs, hashes, error: { index: item.index, code, message: (err as Error).message } }
+      return { ok: i, leaves: leaves.slice(0, i * 32), authors, seqs, kinds, hashes, error: { index: item.index, code, message: (err as Error).message } }
     }
   }
-  return { ok: items.length, leaves, authors, seqs, hashes }
+  return { ok: items.length, leaves, authors, seqs, kinds, hashes }
 }

@@ -1,0 +1,293 @@
+/**
+ * Log sync, protocol `/commons/log/1`: a node catches up from a peer by the peer's latest final
+ * checkpoint, a consistency proof, and entry ranges.
+ *
+ * Everything a peer sends is UNTRUSTED until a proof checks it, and nothing is stored before:
+ * 1. the checkpoint must carry ≥ k valid cosignatures from our witnesses (`verifyCosignatures`),
+ *    or it is refused (`NotFinalError`) — we never accept a checkpoint on a peer's word;
+ * 2. our current tree must be a prefix of it (`verifyConsistency` on the peer's proof, or our own
+ *    stored root when the peer is behind) — otherwise the peer shows a fork (`BadProofError`);
+ * 3. every entry must decode, match its schema and carry a valid author signature (worker
+ *    threads, `verify-pool.ts`), and the tree recomputed from them must have exactly the
+ *    checkpoint's root — only then are the entries appended, then the checkpoint stored.
+ *
+ * Wire: every frame is a varint length prefix (it-length-prefixed) and a body. Requests and
+ * control responses are JSON; an `entries` response is a JSON header `{type, from, count}`
+ * followed by `count` frames holding raw canonical entry bytes. The client may send several
+ * requests on one stream; the server answers in order and closes when the client closes.
+ * The transport is any libp2p `Stream` (or anything with the same `send/onDrain/close/abort`
+ * and async iteration), so the p2p layer registers `serveLog` with `host.handle(LOG_PROTOCOL, …)`.
+ */
+import * as lp from 'it-length-prefixed'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { z } from 'zod'
+import { bytesEqual, bytesToHex, hexToBytes } from '../identity/index.js'
+import { parseSignedCheckpoint, verifyCosignatures } from './checkpoint.js'
+import { MAX_ENTRY_BYTES } from './entry.js'
+import { BadCheckpointError, BadProofError, NotFinalError, SyncError } from './errors.js'
+import type { AppendableEntry, LogStore } from './log-store.js'
+import { verifyConsistency, type Hash } from './merkle.js'
+import { TreeAppender } from './tree.js'
+import type { ChunkResult } from './verify-chunk.js'
+import { chunkVerifierFor } from './verify-pool.js'
+
+/** libp2p protocol id of log sync. */
+export const LOG_PROTOCOL = '/commons/log/1'
+
+/** Most entries one `entries` request may ask for. */
+export const MAX_RANGE = 10_000
+
+const MAX_CONTROL_BYTES = 1 << 20
+
+/** The part of a libp2p `Stream` (MessageStream) the protocol uses. */
+export interface LogStream extends AsyncIterable<Uint8Array | Uint8ArrayList> {
+  send(data: Uint8Array | Uint8ArrayList): boolean
+  onDrain(options?: { signal?: AbortSignal }): Promise<void>
+  close(options?: { signal?: AbortSignal }): Promise<void>
+  abort(err: Error): void
+}
+
+const Index = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+
+const RequestSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('checkpoint') }),
+  z.strictObject({ type: z.literal('consistency'), from: Index, to: Index }),
+  z.strictObject({ type: z.literal('entries'), from: Index, to: Index }),
+])
+type Request = z.infer<typeof RequestSchema>
+
+const ResponseSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('checkpoint'), note: z.string().max(MAX_CONTROL_BYTES).nullable() }),
+  z.strictObject({ type: z.literal('proof'), hashes: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(128) }),
+  z.strictObject({ type: z.literal('entries'), from: Index, count: z.number().int().min(0).max(MAX_RANGE) }),
+  z.strictObject({ type: z.literal('error'), code: z.string().max(64), message: z.string().max(4096) }),
+])
+type Response = z.infer<typeof ResponseSchema>
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+function parseJson<T>(body: Uint8Array, schema: z.ZodType<T>, who: string): T {
+  let value: unknown
+  try {
+    value = JSON.parse(decoder.decode(body))
+  } catch {
+    throw new SyncError(`${who} sent a frame that is not UTF-8 JSON`)
+  }
+  const r = schema.safeParse(value)
+  if (!r.success) throw new SyncError(`${who} sent an invalid frame: ${r.error.issues[0]?.message ?? 'schema mismatch'}`)
+  return r.data
+}
+
+async function sendFrame(stream: LogStream, body: Uint8Array): Promise<void> {
+  if (!stream.send(lp.encode.single(body))) await stream.onDrain()
+}
+
+const sendJson = (stream: LogStream, value: Request | Response): Promise<void> => sendFrame(stream, encoder.encode(JSON.stringify(value)))
+
+/**
+ * Serves `/commons/log/1` on one stream from our store: the latest FINAL checkpoint only,
+ * consistency proofs and entry ranges within our log. Ends when the client closes its side.
+ */
+export async function serveLog(store: LogStore, stream: LogStream): Promise<void> {
+  try {
+    for await (const frame of lp.decode(stream, { maxDataLength: 4096 })) {
+      const req = parseJson(frame.subarray(), RequestSchema, 'client')
+      if (req.type === 'checkpoint') {
+        await sendJson(stream, { type: 'checkpoint', note: store.latestFinalCheckpoint()?.note ?? null })
+        continue
+      }
+      const size = store.size()
+      if (req.from > req.to || req.to > size || (req.type === 'entries' && req.to - req.from > MAX_RANGE)) {
+        await sendJson(stream, { type: 'error', code: 'bad_range', message: `range [${req.from}, ${req.to}) is invalid for a log of ${size} (max ${MAX_RANGE} entries)` })
+        continue
+      }
+      if (req.type === 'consistency') {
+        await sendJson(stream, { type: 'proof', hashes: store.consistencyProof(req.from, req.to).map(bytesToHex) })
+        continue
+      }
+      await sendJson(stream, { type: 'entries', from: req.from, count: req.to - req.from })
+      const PAGE = 1000
+      for (let at = req.from; at < req.to; at += PAGE) {
+        for (const e of store.entries(at, Math.min(req.to, at + PAGE))) await sendFrame(stream, e.bytes)
+      }
+    }
+    await stream.close()
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+  }
+}
+
+/** The client side of the protocol, as the sync algorithm uses it (fakes implement it in tests). */
+export interface LogPeer {
+  /** The peer's latest final checkpoint note, or null if it has none. Untrusted. */
+  checkpoint(): Promise<string | null>
+  /** Consistency proof from `from` to `to` in the peer's tree. Untrusted. */
+  consistency(from: number, to: number): Promise<Hash[]>
+  /** Raw canonical entry bytes of [from, to) (≤ MAX_RANGE). Untrusted. */
+  entries(from: number, to: number): AsyncIterable<Uint8Array>
+}
+
+/** {@link LogPeer} over one `/commons/log/1` stream. `close()` when done. */
+export class StreamLogPeer implements LogPeer {
+  readonly #stream: LogStream
+  readonly #frames: AsyncIterator<Uint8ArrayList>
+  // Requests are answered in order; serialise them so responses are read by their requester.
+  #busy: Promise<void> = Promise.resolve()
+
+  constructor(stream: LogStream) {
+    this.#stream = stream
+    this.#frames = lp.decode(stream, { maxDataLength: Math.max(MAX_ENTRY_BYTES, MAX_CONTROL_BYTES) })[Symbol.asyncIterator]()
+  }
+
+  async #next(): Promise<Uint8Array> {
+    const r = await this.#frames.next()
+    if (r.done === true) throw new SyncError('peer closed the stream')
+    return r.value.subarray()
+  }
+
+  async #response(): Promise<Response> {
+    const res = parseJson(await this.#next(), ResponseSchema, 'peer')
+    if (res.type === 'error') throw new SyncError(`peer refused: ${res.code}: ${res.message}`)
+    return res
+  }
+
+  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.#busy
+    let release!: () => void
+    this.#busy = new Promise((r) => (release = r))
+    await previous
+    try {
+      return await fn()
+    } finally {
+      release()
+    }
+  }
+
+  checkpoint(): Promise<string | null> {
+    return this.#exclusive(async () => {
+      await sendJson(this.#stream, { type: 'checkpoint' })
+      const res = await this.#response()
+      if (res.type !== 'checkpoint') throw new SyncError(`expected a checkpoint, got '${res.type}'`)
+      return res.note
+    })
+  }
+
+  consistency(from: number, to: number): Promise<Hash[]> {
+    return this.#exclusive(async () => {
+      await sendJson(this.#stream, { type: 'consistency', from, to })
+      const res = await this.#response()
+      if (res.type !== 'proof') throw new SyncError(`expected a proof, got '${res.type}'`)
+      return res.hashes.map(hexToBytes)
+    })
+  }
+
+  async *entries(from: number, to: number): AsyncGenerator<Uint8Array> {
+    let release!: () => void
+    const previous = this.#busy
+    this.#busy = new Promise((r) => (release = r))
+    await previous
+    try {
+      await sendJson(this.#stream, { type: 'entries', from, to })
+      const res = await this.#response()
+      if (res.type !== 'entries' || res.from !== from || res.count !== to - from) throw new SyncError(`expected entries [${from}, ${to})`)
+      for (let i = 0; i < res.count; i++) yield await this.#next()
+    } finally {
+      release()
+    }
+  }
+
+  /** Closes our side; the server then closes its own. */
+  async close(): Promise<void> {
+    await this.#stream.close().catch((err: unknown) => this.#stream.abort(err instanceof Error ? err : new Error(String(err))))
+  }
+}
+
+/** Outcome of {@link syncFrom}. */
+export interface SyncResult {
+  /** `synced`: entries were added; `up-to-date`: the peer had nothing newer; `no-checkpoint`: the peer has none. */
+  readonly status: 'synced' | 'up-to-date' | 'no-checkpoint'
+  readonly from: number
+  readonly to: number
+  /** Size of the peer's final checkpoint (what we verified against). */
+  readonly checkpointSize: number
+}
+
+/** Options of {@link syncFrom}. */
+export interface SyncOptions {
+  /** Entries per range request (≤ MAX_RANGE). */
+  readonly rangeSize?: number
+  /** Verifier threads (default one per core; 0 = inline). */
+  readonly threads?: number
+  readonly onProgress?: (received: number, total: number) => void
+  readonly signal?: AbortSignal
+}
+
+/**
+ * Brings `store` up to the peer's latest final checkpoint, verifying everything first (see the
+ * module comment). On any failure nothing from the peer is stored and a typed error says why:
+ * `NotFinalError` (not k cosignatures), `BadCheckpointError` (malformed / other log),
+ * `BadProofError` (fork: inconsistent with our log, or entries that do not hash to the root),
+ * `SyncError` (protocol/transport, or an entry that fails validation), `ReplayedSeqError`.
+ */
+export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOptions = {}): Promise<SyncResult> {
+  const local = store.size()
+  const note = await peer.checkpoint()
+  if (note === null) return { status: 'no-checkpoint', from: local, to: local, checkpointSize: 0 }
+  const signed = parseSignedCheckpoint(note)
+  const cp = signed.checkpoint
+  if (cp.origin !== store.origin) throw new BadCheckpointError(`peer checkpoint is for '${cp.origin.slice(0, 80)}', not this log`)
+  const policy = store.witnessPolicy()
+  const cosigned = verifyCosignatures(signed, policy.witnesses).valid.length
+  if (cosigned < policy.threshold) throw new NotFinalError(cp.size, cosigned, policy.threshold)
+
+  if (cp.size <= local) {
+    if (!bytesEqual(store.treeHash(cp.size), cp.root)) throw new BadProofError(`peer's final checkpoint at size ${cp.size} conflicts with our log (fork)`)
+    store.addCheckpoint(note, policy)
+    return { status: 'up-to-date', from: local, to: local, checkpointSize: cp.size }
+  }
+
+  if (local > 0) {
+    const proof = await peer.consistency(local, cp.size)
+    if (!verifyConsistency(local, cp.size, proof, store.root(), cp.root)) {
+      throw new BadProofError(`peer's checkpoint at size ${cp.size} is not an extension of our log at size ${local} (fork)`)
+    }
+  }
+
+  const rangeSize = Math.min(MAX_RANGE, options.rangeSize ?? 5000)
+  const verifier = chunkVerifierFor(store.network, cp.size - local, options.threads)
+  const chunks: Array<{ items: Uint8Array[]; result: Promise<ChunkResult> }> = []
+  try {
+    let received = local
+    for (let from = local; from < cp.size; from += rangeSize) {
+      options.signal?.throwIfAborted()
+      const to = Math.min(cp.size, from + rangeSize)
+      const items: Uint8Array[] = []
+      for await (const bytes of peer.entries(from, to)) items.push(bytes)
+      if (items.length !== to - from) throw new SyncError(`peer sent ${items.length} entries for [${from}, ${to})`)
+      // Verification runs on worker threads while the next range downloads.
+      const first = from
+      chunks.push({ items, result: verifier.verify(items.map((bytes, i) => ({ index: first + i, bytes }))) })
+      received = to
+      options.onProgress?.(received - local, cp.size - local)
+    }
+    const staged = TreeAppender.fromStore(local, store)
+    const batch: AppendableEntry[] = []
+    for (const { items, result } of chunks) {
+      const r = await result
+      if (r.error !== undefined) throw new SyncError(`entry ${r.error.index} from the peer is invalid: ${r.error.code}: ${r.error.message}`)
+      for (let i = 0; i < r.ok; i++) {
+        const leaf = r.leaves.slice(i * 32, i * 32 + 32)
+        staged.append(leaf)
+        batch.push({ entry: { author: r.authors[i]!, seq: r.seqs[i]!, kind: r.kinds[i]! }, hash: r.hashes[i]!, bytes: items[i]!, leaf })
+      }
+    }
+    if (!bytesEqual(staged.root(), cp.root)) throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${cp.size}`)
+    // Proven part of a final tree: append in bounded transactions, then keep the checkpoint.
+    for (let i = 0; i < batch.length; i += 20_000) store.append(batch.slice(i, i + 20_000))
+    store.addCheckpoint(note, policy)
+    return { status: 'synced', from: local, to: cp.size, checkpointSize: cp.size }
+  } finally {
+    await verifier.close()
+  }
+}
