@@ -10,6 +10,7 @@ import { MAX_FRAME_BYTES, RequestFrameSchema, WorkerFrameSchema, readFrames, typ
 import type { CommonsHost } from './host.js'
 import type { P2pMetrics } from './p2p-metrics.js'
 import { nodeIdOfPeer } from './peer-id.js'
+import type { StreamPool } from './stream-pool.js'
 import { DEFAULT_PEER_LIMITS, PeerRateLimiter, type PeerLimits } from './rate-limit.js'
 import { checkReceipt, outputHash, promptHash, receiptId, signReceipt, type SignedReceipt } from './receipt.js'
 
@@ -169,6 +170,8 @@ export interface RemoteJobOptions {
   readonly stallTimeoutMs?: number
   /** Time to open the stream (dial + protocol negotiation) (default 5 s). */
   readonly dialTimeoutMs?: number
+  /** Pre-opened streams (see `StreamPool`); without one each job opens its own stream. */
+  readonly pool?: StreamPool
 }
 
 export interface RemoteJobOutcome {
@@ -206,9 +209,10 @@ export async function runRemoteJob(
   let stream: Stream
   try {
     const dialSignal = AbortSignal.timeout(options.dialTimeoutMs ?? 5_000)
-    stream = await host.dialProtocol(worker.peerId, JOB_PROTOCOL, {
-      signal: options.signal === undefined ? dialSignal : AbortSignal.any([options.signal, dialSignal]),
-    })
+    const signal = options.signal === undefined ? dialSignal : AbortSignal.any([options.signal, dialSignal])
+    stream = options.pool === undefined
+      ? await host.dialProtocol(worker.peerId, JOB_PROTOCOL, { signal, negotiateFully: false })
+      : await options.pool.take(worker.peerId, signal)
   } catch (err) {
     if (isAborted(options.signal)) return aborted()
     throw new WorkerLostError(`could not open a job stream to worker ${worker.nodeId.slice(0, 12)}: ${(err as Error).message}`, err)
@@ -233,6 +237,7 @@ export async function runRemoteJob(
     const writer = new FrameWriter(stream)
     writer.write({ type: 'request', jobId, request: wire })
     arm()
+    options.pool?.refill(worker.peerId)
     for await (const frame of readFrames(stream, WorkerFrameSchema, MAX_FRAME_BYTES)) {
       arm()
       if (frame.type === 'token') {

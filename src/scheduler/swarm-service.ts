@@ -6,6 +6,8 @@ import type { CapabilityGossip, PeerEntry } from '../p2p/capabilities.js'
 import { InvalidReceiptError, MalformedFrameError, RemoteJobError, WorkerLostError } from '../p2p/errors.js'
 import type { CommonsHost } from '../p2p/host.js'
 import { runRemoteJob } from '../p2p/job-protocol.js'
+import { StreamPool } from '../p2p/stream-pool.js'
+import { JOB_PROTOCOL } from '../p2p/constants.js'
 import type { P2pMetrics } from '../p2p/p2p-metrics.js'
 import type { EngineStats, GenerateOptions, GeneratedToken, ModelInfo } from '../runtime/engine.js'
 import type { InferenceRequest, InferenceResult, InferenceService, ServedModel } from '../runtime/service.js'
@@ -59,9 +61,11 @@ export class SwarmInferenceService implements InferenceService {
   readonly #stats = new WorkerStats()
   readonly #known = new Map<string, { info: ModelInfo; seenAt: number }>()
   readonly #unsubscribe: () => void
+  readonly #pool: StreamPool
 
   constructor(options: SwarmServiceOptions) {
     this.#o = options
+    this.#pool = new StreamPool(options.host, JOB_PROTOCOL)
     this.#unsubscribe = options.gossip.onRecord((entry) => {
       this.#stats.recordSeen(entry.nodeId)
       for (const m of entry.record.models) {
@@ -76,6 +80,7 @@ export class SwarmInferenceService implements InferenceService {
   /** Stops listening to the peer table. */
   close(): void {
     this.#unsubscribe()
+    this.#pool.close()
   }
 
   listModels(): readonly ServedModel[] {
@@ -171,6 +176,7 @@ export class SwarmInferenceService implements InferenceService {
         if (!isWorkerFailure(err)) throw err
         lastError = err
         this.#stats.failed(pick.nodeId)
+        if (pick.peer !== undefined) this.#pool.forget(pick.peer.peerId)
         if (err instanceof WorkerLostError && pick.peer !== undefined) this.#o.gossip.forget(pick.nodeId)
         this.#o.logger?.warn({ worker: pick.nodeId, err: (err as Error).message, delivered: delivered.length, attempt }, 'worker failed; failing over')
       } finally {
@@ -195,6 +201,7 @@ export class SwarmInferenceService implements InferenceService {
     const out = await runRemoteJob(this.#o.host, this.#o.keyPair, this.#o.metrics, peer, jobId, request, {
       ...(signal === undefined ? {} : { signal }),
       stallTimeoutMs: this.#o.stallTimeoutMs ?? 5_000,
+      pool: this.#pool,
       onToken: (t) => {
         firstTokenMs ??= performance.now() - started
         onToken(t)
