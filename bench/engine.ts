@@ -6,11 +6,13 @@
  *   3. one streaming request through our HTTP API ÷ the engine called directly (floor 0.97).
  * Runs alternate between the two sides and the best run of each side is compared, because this
  * machine is shared: the best run is the one least disturbed by other processes.
- * Env: BENCH_THREADS (default 2), BENCH_ROUNDS (default 3), BENCH_MODEL (default
- * .cache/bench-model.gguf, made by scripts/make-bench-model.ts when missing).
+ * Env: BENCH_THREADS (default 1: on a shared, oversubscribed machine ggml's spinning thread
+ * barrier makes 2 threads slower than 1 for both sides), BENCH_ROUNDS (default 3), BENCH_PARTS
+ * (default decode,concurrent,streaming), BENCH_MODEL (default .cache/bench-model.gguf, made by
+ * scripts/make-bench-model.ts when missing).
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadLlamaEngine } from '../src/runtime/llama-engine.js'
@@ -25,7 +27,8 @@ import {
 } from './_native.js'
 import type { ServerProcess, StreamMeasure } from './_native.js'
 
-const threads = Number(process.env.BENCH_THREADS ?? 2)
+const threads = Number(process.env.BENCH_THREADS ?? 1)
+const parts = new Set((process.env.BENCH_PARTS ?? 'decode,concurrent,streaming').split(','))
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const modelPath = process.env.BENCH_MODEL ?? join(repoRoot, '.cache', 'bench-model.gguf')
 const DECODE_TOKENS = 128
@@ -109,24 +112,22 @@ async function withTimeout<T>(label: string, body: () => Promise<T>): Promise<T 
   }
 }
 
-export async function run(): Promise<Record<string, unknown>> {
-  ensureBenchModel()
-  ensureNativeTools()
-  log(`model ${modelPath}, threads ${threads}, rounds ${rounds}`)
-
-  // 1. decode: engine vs llama-bench tg, alternating.
+/** Part 1: decode tok/s of the engine vs `llama-bench` tg, alternating runs. */
+async function measureDecode(): Promise<Record<string, unknown>> {
   const engine = await loadLlamaEngine({ modelPath, name: 'bench', parallel: 1, threads, contextSize: CONTEXT_PER_SLOT })
   const nativeRuns: number[] = []
   const engineRuns: number[] = []
-  await engineDecode(engine) // warm-up: page in the weights
-  for (let i = 0; i < rounds; i++) {
-    nativeRuns.push(llamaBenchDecode(modelPath, { threads, tokens: DECODE_TOKENS, repetitions: 3 }))
-    for (let j = 0; j < 3; j++) engineRuns.push(await engineDecode(engine))
-    log(`decode round ${i}: native ${nativeRuns.at(-1)!.toFixed(1)} tok/s, engine ${engineRuns.slice(-3).map((r) => r.toFixed(1)).join(' ')} tok/s`)
+  try {
+    await engineDecode(engine) // warm-up: page in the weights
+    for (let i = 0; i < rounds; i++) {
+      nativeRuns.push(llamaBenchDecode(modelPath, { threads, tokens: DECODE_TOKENS, repetitions: 3 }))
+      for (let j = 0; j < 3; j++) engineRuns.push(await engineDecode(engine))
+      log(`decode round ${i}: native ${nativeRuns.at(-1)!.toFixed(1)} tok/s, engine ${engineRuns.slice(-3).map((r) => r.toFixed(1)).join(' ')} tok/s`)
+    }
+  } finally {
+    await engine.unload()
   }
-  const modelInfo = engine.model
-  await engine.unload()
-  const decode = {
+  return {
     nativeTokPerS: Math.max(...nativeRuns),
     engineTokPerS: Math.max(...engineRuns),
     ratio: Math.max(...engineRuns) / Math.max(...nativeRuns),
@@ -134,12 +135,21 @@ export async function run(): Promise<Record<string, unknown>> {
     nativeRuns,
     engineRuns,
   }
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  ensureBenchModel()
+  if (parts.has('decode') || parts.has('concurrent')) ensureNativeTools()
+  log(`model ${modelPath}, threads ${threads}, rounds ${rounds}`)
+
+  // 1. decode: engine vs llama-bench tg, alternating.
+  const decode = parts.has('decode') ? await measureDecode() : 'skipped'
 
   // 2 and 3: HTTP. Our node and llama-server, same model, same threads, 8 slots each.
   const dataDir = mkdtempSync(join(tmpdir(), 'commons-bench-'))
   const ourPort = 18000 + Math.floor(Math.random() * 1000)
   const nativePort = ourPort + 1000
-  const concurrent = await withTimeout('concurrent', async () => {
+  const concurrent = !parts.has('concurrent') ? 'skipped' : await withTimeout('concurrent', async () => {
     const ours: number[] = []
     const native: number[] = []
     const oursTokens: number[] = []
@@ -180,7 +190,7 @@ export async function run(): Promise<Record<string, unknown>> {
     }
   })
 
-  const streaming = await withTimeout('streaming', async () => {
+  const streaming = !parts.has('streaming') ? 'skipped' : await withTimeout('streaming', async () => {
     const direct: number[] = []
     const http: number[] = []
     const engine8 = await loadLlamaEngine({ modelPath, name: 'bench', parallel: CONCURRENT, threads, contextSize: CONTEXT_PER_SLOT })
@@ -214,7 +224,7 @@ export async function run(): Promise<Record<string, unknown>> {
   rmSync(dataDir, { recursive: true, force: true })
 
   return {
-    model: { path: modelPath, parameters: modelInfo.parameterCount, vocab: modelInfo.vocabSize, sizeBytes: modelInfo.sizeBytes },
+    model: { path: modelPath, sizeBytes: statSync(modelPath).size },
     threads,
     rounds,
     decode,
