@@ -108,12 +108,12 @@ export function signEntry<K extends Kind>(draft: EntryDraft<K>, key: KeyPair): K
     time: draft.time,
     body: draft.body,
   }
-  const sig = bytesToHex(sign(entrySigningBytes(unsigned), key.secretKey))
-  const entry = { ...unsigned, sig } as KindEntry<K>
-  checkEntryShape(entry, draft.network)
-  const size = encodeEntry(entry).length
+  checkEntryShape({ ...unsigned, sig: '0'.repeat(128) }, draft.network)
+  const message = encoder.encode(canonicalJson(unsigned))
+  // The canonical form with `sig` is the unsigned one plus the member `,"sig":"<128 hex>"`.
+  const size = message.length + ',"sig":""'.length + 128
   if (size > MAX_ENTRY_BYTES) throw new OversizedEntryError(size, MAX_ENTRY_BYTES)
-  return entry
+  return { ...unsigned, sig: bytesToHex(sign(message, key.secretKey)) } as KindEntry<K>
 }
 
 function zodDetail(err: z.ZodError): string {

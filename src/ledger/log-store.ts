@@ -268,17 +268,20 @@ export class LogStore implements HashReader {
     const firstIndex = staged.size
     const s = this.#stmt
     const run = this.db.transaction(() => {
-      const seen = new Set<string>()
+      // Only look for pending copies to drop when there are pending entries at all.
+      const anyPending = this.db.prepare('SELECT EXISTS (SELECT 1 FROM log_pending)').pluck().get() === 1
       for (const d of entries) {
-        const key = `${d.entry.author}:${d.entry.seq}`
-        if (seen.has(key) || this.hasSeq(d.entry.author, d.entry.seq)) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
-        seen.add(key)
         const hash = Buffer.from(d.hash, 'hex')
-        if (s.indexByHash.get(hash) !== undefined) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
         const index = staged.size
-        s.insertEntry.run(index, hash, d.entry.author, d.entry.seq, d.entry.kind, d.bytes)
+        try {
+          s.insertEntry.run(index, hash, d.entry.author, d.entry.seq, d.entry.kind, d.bytes)
+        } catch (err) {
+          // UNIQUE (author, seq) or UNIQUE hash: a replayed seq or a duplicate entry.
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ReplayedSeqError(d.entry.author, d.entry.seq)
+          throw err
+        }
         for (const h of staged.append(d.leaf ?? leafHash(d.bytes))) s.insertHash.run(h.index, h.hash)
-        s.deletePending.run(hash)
+        if (anyPending) s.deletePending.run(hash)
       }
     })
     run.immediate()
