@@ -131,7 +131,14 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Engi
   const parallel = options.parallel ?? DEFAULT_PARALLEL
   if (!Number.isInteger(parallel) || parallel < 1) throw new InvalidInputError('parallel must be a positive integer', 'parallel')
 
-  const llama = await sharedLlama()
+  let llama: Llama
+  try {
+    llama = await sharedLlama()
+  } catch (error) {
+    llamaInstance = null // let a later call try again
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new ModelLoadError(modelPath, `the llama.cpp runtime (node-llama-cpp prebuilt binary) cannot start: ${reason}`, error)
+  }
   let model: LlamaModel
   try {
     model = await llama.loadModel({ modelPath, gpuLayers: 0 })
