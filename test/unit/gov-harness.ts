@@ -6,7 +6,24 @@
  */
 import { bytesToHex, keyPairFromSecret, sha256, sha256Hex, sign, type KeyPair } from '../../src/identity/index.js'
 import { CommonsError } from '../../src/errors.js'
-import { createGenesis, decodeEntry, encodeEntry, entrySigningBytes, networkIdOf, type Entry, type Genesis } from '../../src/ledger/index.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  LogStore,
+  cosignCheckpoint,
+  createGenesis,
+  decodeEntry,
+  encodeEntry,
+  entrySigningBytes,
+  networkIdOf,
+  originOf,
+  signEntry,
+  type DecodedEntry,
+  type Entry,
+  type Genesis,
+} from '../../src/ledger/index.js'
+import { GovernanceService } from '../../src/node/governance.js'
 import { applyEntry, initialState, type FinalEntry, type GovState, type LogEntry } from '../../src/governance/index.js'
 
 export const HOUR = 3_600_000
@@ -154,3 +171,58 @@ export function modelManifest(i: number) {
     provenance: { kind: 'synthetic', generator: `test ${i}`, seed: i },
   }
 }
+
+const witness = testKey('witness', 0)
+/** Genesis members of `serviceSetup`; the first one is the node. */
+export const serviceMembers = [0, 1, 2].map((i) => testKey('member', i))
+const members = serviceMembers
+const node = members[0]!
+
+/**
+ * Collects submitted entries; `endEpoch(e)` appends them to the log and cosigns an `epoch e`
+ * checkpoint. An epoch with nothing pending logs a `note` (a busy network always has entries):
+ * the log store keeps one checkpoint per size, so an empty epoch would replace the previous
+ * checkpoint's epoch line, and with it the time its entries were final (see the report).
+ */
+export class FakeWitness {
+  readonly pending: DecodedEntry[] = []
+  #noteSeq = 0
+  constructor(private readonly store: LogStore) {}
+  readonly submit = (bytes: Uint8Array): string => {
+    const d = decodeEntry(bytes, this.store.network)
+    this.pending.push(d)
+    return d.hash
+  }
+  endEpoch(epoch: number): void {
+    if (this.pending.length === 0) {
+      const note = signEntry({ network: this.store.network, kind: 'note', seq: ++this.#noteSeq, time: 0, body: { text: `epoch ${epoch}` } }, witness)
+      this.submit(encodeEntry(note))
+    }
+    this.store.append(this.pending.splice(0))
+    const note = cosignCheckpoint(
+      { origin: originOf(this.store.genesis), size: this.store.size(), root: this.store.root(), extensions: [`epoch ${epoch}`] },
+      [witness],
+      Math.floor(GENESIS_TIME / 1000) + epoch,
+    )
+    this.store.addCheckpoint(note)
+  }
+}
+
+/** A real SQLite log store in a temp dir, a FakeWitness, and a GovernanceService for member 0. */
+export function serviceSetup(): { dir: string; genesis: Genesis; store: LogStore; w: FakeWitness; service: GovernanceService; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'gov-service-'))
+  const genesis = createGenesis({
+    network: 'gov-service',
+    created: GENESIS_TIME,
+    members: members.map(idOf),
+    witnesses: [idOf(witness)],
+    threshold: 1,
+    epochMs: HOUR,
+    params: { ...TEST_PARAMS },
+  })
+  const store = LogStore.open(join(dir, 'commons.db'), { genesis })
+  const w = new FakeWitness(store)
+  const service = new GovernanceService({ store, genesis, keyPair: node, submit: w.submit, dataDir: dir, pollMs: 60_000 })
+  return { dir, genesis, store, w, service, cleanup: () => { store.close(); rmSync(dir, { recursive: true, force: true }) } }
+}
+

@@ -6,79 +6,18 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildApi } from '../../src/api/index.js'
 import { govRoutes } from '../../src/api/routes/gov.js'
 import { stateRoot } from '../../src/governance/index.js'
 import { bytesToHex, type KeyPair } from '../../src/identity/index.js'
-import {
-  LogStore,
-  cosignCheckpoint,
-  createGenesis,
-  decodeEntry,
-  encodeEntry,
-  networkIdOf,
-  originOf,
-  signEntry,
-  type DecodedEntry,
-  type Genesis,
-} from '../../src/ledger/index.js'
+import { encodeEntry, networkIdOf, signEntry, type Genesis } from '../../src/ledger/index.js'
 import { GovernanceService, SNAPSHOT_FILE } from '../../src/node/governance.js'
 import { FakeInferenceService } from '../fixtures/fake-inference-service.js'
-import { GENESIS_TIME, HOUR, TEST_PARAMS, idOf, modelManifest, testKey } from './gov-harness.js'
+import { GENESIS_TIME, HOUR, idOf, modelManifest, serviceSetup as setup, serviceMembers as members, testKey } from './gov-harness.js'
 
-const witness = testKey('witness', 0)
-const members = [0, 1, 2].map((i) => testKey('member', i))
 const node = members[0]!
-
-/**
- * Collects submitted entries; `endEpoch(e)` appends them to the log and cosigns an `epoch e`
- * checkpoint. An epoch with nothing pending logs a `note` (a busy network always has entries):
- * the log store keeps one checkpoint per size, so an empty epoch would replace the previous
- * checkpoint's epoch line, and with it the time its entries were final (see the report).
- */
-class FakeWitness {
-  readonly pending: DecodedEntry[] = []
-  #noteSeq = 0
-  constructor(private readonly store: LogStore) {}
-  readonly submit = (bytes: Uint8Array): string => {
-    const d = decodeEntry(bytes, this.store.network)
-    this.pending.push(d)
-    return d.hash
-  }
-  endEpoch(epoch: number): void {
-    if (this.pending.length === 0) {
-      const note = signEntry({ network: this.store.network, kind: 'note', seq: ++this.#noteSeq, time: 0, body: { text: `epoch ${epoch}` } }, witness)
-      this.submit(encodeEntry(note))
-    }
-    this.store.append(this.pending.splice(0))
-    const note = cosignCheckpoint(
-      { origin: originOf(this.store.genesis), size: this.store.size(), root: this.store.root(), extensions: [`epoch ${epoch}`] },
-      [witness],
-      Math.floor(GENESIS_TIME / 1000) + epoch,
-    )
-    this.store.addCheckpoint(note)
-  }
-}
-
-function setup(): { dir: string; genesis: Genesis; store: LogStore; w: FakeWitness; service: GovernanceService; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'gov-service-'))
-  const genesis = createGenesis({
-    network: 'gov-service',
-    created: GENESIS_TIME,
-    members: members.map(idOf),
-    witnesses: [idOf(witness)],
-    threshold: 1,
-    epochMs: HOUR,
-    params: { ...TEST_PARAMS },
-  })
-  const store = LogStore.open(join(dir, 'commons.db'), { genesis })
-  const w = new FakeWitness(store)
-  const service = new GovernanceService({ store, genesis, keyPair: node, submit: w.submit, dataDir: dir, pollMs: 60_000 })
-  return { dir, genesis, store, w, service, cleanup: () => { store.close(); rmSync(dir, { recursive: true, force: true }) } }
-}
 
 function signed(genesis: Genesis, key: KeyPair, seq: number, kind: 'vote', body: { proposal: number; choice: 'yes' | 'no' | 'abstain' }): Uint8Array {
   return encodeEntry(signEntry({ network: networkIdOf(genesis), kind, seq, time: 0, body }, key))
