@@ -9,6 +9,7 @@ import { registerGenerate } from './commands/generate.js'
 import { registerModels } from './commands/models.js'
 import { registerSwarm } from './commands/swarm.js'
 import { registerPeers } from './commands/peers.js'
+import { registerGov } from './commands/gov.js'
 
 /** Builds the `commons` program. Each command lives in `commands/<name>.ts` and registers itself here. */
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerModels(program)
   registerSwarm(program)
   registerPeers(program)
+  registerGov(program)
   for (const cmd of program.commands) inheritBehaviour(cmd)
   return program
 }
