@@ -231,3 +231,22 @@ test('a member may have at most maxOpenProposalsPerMember open proposals', () =>
   assert.equal(h.rejectionOf(third), 'too_many_open_proposals')
   assert.equal(h.rejectionOf(h.propose(h.members[1]!, PARAM)), null)
 })
+
+test('changing a voting rule (quorum, thresholds, delegate cap, vouching) needs the 2/3 supermajority', () => {
+  const h = new GovHarness({ members: 5 })
+  const quorum = h.propose(h.members[0]!, { type: 'set-parameter', name: 'quorumBps', value: 2000 })
+  const period = h.propose(h.members[1]!, { type: 'set-parameter', name: 'votingPeriodMs', value: 2 * DAY })
+  assert.equal(h.state.proposals[quorum]!.rules.supermajority, true)
+  assert.equal(h.state.proposals[period]!.rules.supermajority, false)
+  h.advance(2 * HOUR)
+  // 3 of 5 yes: a simple majority, not 2/3.
+  for (const [i, m] of h.members.entries()) {
+    h.vote(m, quorum, i < 3 ? 'yes' : 'no')
+    h.vote(m, period, i < 3 ? 'yes' : 'no')
+  }
+  h.advance(2 * DAY)
+  h.tick()
+  assert.equal(h.state.proposals[quorum]!.status, 'failed')
+  assert.equal(h.state.proposals[period]!.status, 'executed')
+  assert.equal(h.state.params.quorumBps, 3000)
+})
