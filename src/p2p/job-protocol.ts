@@ -6,7 +6,7 @@ import type { InferenceRequest, InferenceService } from '../runtime/service.js'
 import { JOB_PROTOCOL } from './constants.js'
 import { InvalidReceiptError, MalformedFrameError, RemoteJobError, WorkerLostError } from './errors.js'
 import { FrameWriter } from './frame-writer.js'
-import { MAX_FRAME_BYTES, RequestFrameSchema, WorkerFrameSchema, readFrames, type RequestFrame } from './frames.js'
+import { FrameDecoder, MAX_FRAME_BYTES, RequestFrameSchema, parseWorkerFrame, readFrames, type RequestFrame } from './frames.js'
 import type { CommonsHost } from './host.js'
 import type { P2pMetrics } from './p2p-metrics.js'
 import { nodeIdOfPeer } from './peer-id.js'
@@ -221,12 +221,22 @@ export async function runRemoteJob(
   let cancelled = false
   const stallMs = options.stallTimeoutMs ?? 10_000
   let timer: NodeJS.Timeout | undefined
-  const arm = (): void => {
-    clearTimeout(timer)
-    timer = setTimeout(() => {
+  let lastFrameAt = performance.now()
+  // One timer for the whole job, pushed back lazily: frames only stamp lastFrameAt, so the token
+  // hot path does no timer work.
+  const check = (): void => {
+    const idle = performance.now() - lastFrameAt
+    if (idle >= stallMs) {
       stalled = true
       stream.abort(new WorkerLostError('worker stalled'))
-    }, stallMs)
+      return
+    }
+    timer = setTimeout(check, stallMs - idle)
+  }
+  const arm = (): void => {
+    lastFrameAt = performance.now()
+    clearTimeout(timer)
+    timer = setTimeout(check, stallMs)
   }
   const onAbort = (): void => {
     cancelled = true
@@ -238,41 +248,47 @@ export async function runRemoteJob(
     writer.write({ type: 'request', jobId, request: wire })
     arm()
     options.pool?.refill(worker.peerId)
-    for await (const frame of readFrames(stream, WorkerFrameSchema, MAX_FRAME_BYTES)) {
-      arm()
-      if (frame.type === 'token') {
-        const expected = resumed.length + tokens.length
-        if (frame.index !== expected) throw new MalformedFrameError(`token index ${frame.index}, expected ${expected}`)
-        tokens.push(frame.id)
-        logprobs.push(frame.logprob)
-        options.onToken?.({ index: frame.index, id: frame.id, text: frame.text, logprob: frame.logprob })
-        continue
-      }
-      if (frame.type === 'error') throw new RemoteJobError(frame.code, frame.message, frame.status)
-      const all = [...resumed, ...tokens]
-      const problem = checkReceipt(frame.signed, {
-        jobId,
-        worker: worker.nodeId,
-        gateway: bytesToHex(gatewayKey.publicKey),
-        params: wire.params,
-        prompt: wire.prompt,
-        tokens: all,
-        resumedTokens: resumed.length,
-        logprobs,
-      })
-      if (problem !== undefined) {
-        metrics.receipts.inc({ outcome: 'invalid' })
-        throw new InvalidReceiptError(`worker ${worker.nodeId.slice(0, 12)}: ${problem}`)
-      }
-      metrics.receipts.inc({ outcome: 'valid' })
-      const r = frame.signed.receipt
-      await stream.close({ signal: AbortSignal.timeout(1_000) }).catch(() => stream.abort(new Error('close timed out')))
-      return {
-        result: { model: frame.result.model, text: frame.result.text, tokens: all, promptTokens: r.promptTokens, completionTokens: r.completionTokens, finishReason: r.finishReason, timings: r.timings },
-        signed: frame.signed,
-        receiptId: receiptId(frame.signed),
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES)
+    for await (const chunk of stream) {
+      decoder.push(chunk)
+      for (let body = decoder.next(); body !== undefined; body = decoder.next()) {
+        const frame = parseWorkerFrame(body)
+        lastFrameAt = performance.now()
+        if (frame.type === 'token') {
+          const expected = resumed.length + tokens.length
+          if (frame.index !== expected) throw new MalformedFrameError(`token index ${frame.index}, expected ${expected}`)
+          tokens.push(frame.id)
+          logprobs.push(frame.logprob)
+          options.onToken?.({ index: frame.index, id: frame.id, text: frame.text, logprob: frame.logprob })
+          continue
+        }
+        if (frame.type === 'error') throw new RemoteJobError(frame.code, frame.message, frame.status)
+        const all = [...resumed, ...tokens]
+        const problem = checkReceipt(frame.signed, {
+          jobId,
+          worker: worker.nodeId,
+          gateway: bytesToHex(gatewayKey.publicKey),
+          params: wire.params,
+          prompt: wire.prompt,
+          tokens: all,
+          resumedTokens: resumed.length,
+          logprobs,
+        })
+        if (problem !== undefined) {
+          metrics.receipts.inc({ outcome: 'invalid' })
+          throw new InvalidReceiptError(`worker ${worker.nodeId.slice(0, 12)}: ${problem}`)
+        }
+        metrics.receipts.inc({ outcome: 'valid' })
+        const r = frame.signed.receipt
+        await stream.close({ signal: AbortSignal.timeout(1_000) }).catch(() => stream.abort(new Error('close timed out')))
+        return {
+          result: { model: frame.result.model, text: frame.result.text, tokens: all, promptTokens: r.promptTokens, completionTokens: r.completionTokens, finishReason: r.finishReason, timings: r.timings },
+          signed: frame.signed,
+          receiptId: receiptId(frame.signed),
+        }
       }
     }
+    if (decoder.pending > 0) throw new MalformedFrameError('stream ended inside a frame')
     if (cancelled) return aborted()
     throw new WorkerLostError(`worker ${worker.nodeId.slice(0, 12)} closed the stream without a receipt`)
   } catch (err) {
