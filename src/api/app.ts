@@ -62,6 +62,9 @@ export function buildApi(options: ApiOptions): Api {
     bodyLimit,
     // Generation can take minutes; do not cut long streams.
     requestTimeout: 0,
+    // close() destroys open connections too: open streams then see 'close' and abort their
+    // generation, so a stopping node never waits for a 2,000-token stream to finish.
+    forceCloseConnections: true,
   })
   installErrorHandler(app, logger, bodyLimit)
 

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { pino, type Logger } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { buildApi, type ApiPlugin } from '../api/index.js'
+import { webRoutes } from '../api/routes/web.js'
 import { loadOrCreateKey, nodeIdOf, type KeyPair } from '../identity/index.js'
 import { ensureTinyModel } from '../models/tiny.js'
 import type { Engine } from '../runtime/engine.js'
@@ -155,7 +156,8 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
           loads: () => engines.map((e) => ({ model: e.model.name, ...e.stats() })),
           cors: config.cors,
           nodeId,
-          plugins: [peersRoutes(() => (swarm === undefined ? undefined : swarm.peers())), ...(deps.plugins?.(ctx) ?? [])],
+          // The web UI (at `/`) is part of every node, registered last so API routes win.
+          plugins: [peersRoutes(() => (swarm === undefined ? undefined : swarm.peers())), ...(deps.plugins?.(ctx) ?? []), webRoutes],
         })
         closeHttp = () => app.close()
         try {

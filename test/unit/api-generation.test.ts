@@ -201,3 +201,23 @@ test('model addressed by sha256 works like its name', async () => {
   assert.equal(res.statusCode, 200)
   assert.equal(res.json().model, MODEL)
 })
+
+test('closing the app ends open streams and aborts their generation', async () => {
+  const service = new FakeInferenceService({ parallel: 1, tokenDelayMs: 10 })
+  const { app } = buildApi({ service })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const ended = new Promise<void>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/completions', headers: { 'content-type': 'application/json' } }, (res) => {
+      res.once('data', () => void app.close())
+      res.on('close', resolve)
+      res.resume()
+    })
+    req.on('error', (err) => (/socket hang up|ECONNRESET|aborted/.test(err.message) ? resolve() : reject(err)))
+    req.end(JSON.stringify({ model: MODEL, prompt: 'p', max_tokens: 100_000, stream: true }))
+  })
+  await ended
+  for (let i = 0; i < 200 && service.activeSlots > 0; i++) await new Promise((r) => setTimeout(r, 10))
+  assert.equal(service.signals[0]?.aborted, true)
+  assert.equal(service.activeSlots, 0)
+})
