@@ -78,6 +78,18 @@ test('commons gov: propose, vote, show, proposals, members, state (--json and te
     assert.equal(state.isMember, true)
     assert.match((await cli(['gov', 'state', ...api])).out, /state root\s+[0-9a-f]{64}/)
 
+    // Audit: after the vote and the timelock, the model is served, and `why` names the entries.
+    for (let e = 2; e < 40; e++) w.endEpoch(e)
+    service.sync()
+    const sha = modelManifest(3).file.sha256
+    const models = JSON.parse((await cli(['gov', 'models', ...api, '--json'])).out) as { servable: Array<{ sha256: string; admittedBy: number }> }
+    assert.deepEqual(models.servable.map((m) => [m.sha256, m.admittedBy]), [[sha, 0]])
+    const why = await cli(['gov', 'why', sha, ...api])
+    assert.equal(why.code, 0, why.err)
+    assert.match(why.out, /model-3: servable/)
+    assert.match(why.out, /admitted: proposal #0 .*log index 0.*applied/)
+    assert.match(why.out, /yes\s+entry 2/)
+
     // Bad usage → 2, failures → 1.
     assert.equal((await cli(['gov', 'vote', '0', 'maybe', ...api])).code, 2)
     assert.equal((await cli(['gov', 'propose', 'set-parameter', 'maxDelegateShareBps', '900', ...api])).code, 2)
@@ -88,8 +100,8 @@ test('commons gov: propose, vote, show, proposals, members, state (--json and te
 
     // The real binary: exit codes and messages over a real process.
     const bin = join(process.cwd(), 'bin', 'commons.js')
-    const ok = await run(process.execPath, [bin, 'gov', 'proposals', '--status', 'voting', '--api', url, '--json'])
-    assert.deepEqual((JSON.parse(ok.stdout) as { proposals: Array<{ id: number }> }).proposals.map((p) => p.id), [1, 0])
+    const ok = await run(process.execPath, [bin, 'gov', 'proposals', '--status', 'executed', '--api', url, '--json'])
+    assert.deepEqual((JSON.parse(ok.stdout) as { proposals: Array<{ id: number }> }).proposals.map((p) => p.id), [0])
     await assert.rejects(run(process.execPath, [bin, 'gov', 'state', '--api', 'http://127.0.0.1:1']), (e: { code: number; stderr: string }) => {
       assert.equal(e.code, 1)
       assert.match(e.stderr, /no Commons node answers/)

@@ -231,6 +231,34 @@ export function registerGov(program: Command): void {
       )
     })
 
+  withCommon(gov.command('models').description('models admitted by governance (servable now)')).action(async (_o: unknown, cmd: Command) => {
+    const opts = optionsOf(cmd)
+    const r = (await call(opts, 'GET', '/api/gov/models')) as { servable: Array<{ sha256: string; name: string; admittedBy: number | null; manifest: { license?: string } }> }
+    print(opts, r, () =>
+      r.servable.map((m) => `${m.sha256}  ${m.name.padEnd(24)} ${String(m.manifest.license ?? '').padEnd(14)} ${m.admittedBy === null ? 'genesis' : `proposal #${m.admittedBy}`}`).join('\n') ||
+      '(no servable models)',
+    )
+  })
+
+  withCommon(gov.command('why').description('why is this model served (or not)? the decisions and entries behind it').argument('<sha256>', 'model file sha256'))
+    .action(async (sha256: string, _o: unknown, cmd: Command) => {
+      const opts = optionsOf(cmd)
+      if (!NODE_ID.test(sha256)) throw new UsageError(`sha256 must be 64 lowercase hex characters, got '${sha256}'`)
+      type Trail = { proposal: number; title: string; proposer: string; outcome: string | null; executedAt: number | null; votes: Array<{ member: string; choice: string; index: number }>; tally: { yes: number; no: number; abstain: number } | null }
+      const r = (await call(opts, 'GET', `/api/gov/models/${sha256}`)) as { record: { status: string; manifest: { name?: string } }; admission: Trail | null; retirement: Trail | null }
+      const trail = (label: string, t: Trail | null): string[] =>
+        t === null
+          ? [`${label}: genesis`]
+          : [
+              `${label}: proposal #${t.proposal} "${t.title}" by ${t.proposer} (propose entry: log index ${t.proposal}), executed ${when(t.executedAt)}, ${t.outcome ?? '-'}`,
+              ...(t.tally ? [`  tally yes ${t.tally.yes}  no ${t.tally.no}  abstain ${t.tally.abstain}`] : []),
+              ...t.votes.map((v) => `  ${v.member}  ${v.choice.padEnd(7)} entry ${v.index}`),
+            ]
+      print(opts, r, () =>
+        [`${r.record.manifest.name ?? sha256}: ${r.record.status}`, ...trail('admitted', r.admission), ...(r.retirement ? trail('retired', r.retirement) : [])].join('\n'),
+      )
+    })
+
   registerPropose(gov)
 
   withCommon(gov.command('vote').description('vote on a proposal (changeable until its deadline)').argument('<id>', 'proposal id').argument('<choice>', VOTE_CHOICES.join(' | ')))
