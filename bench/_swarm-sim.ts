@@ -109,7 +109,8 @@ export function simulate(options: SimOptions, policy: SimPolicy): SimResult {
   }
   // Jobs (by this gateway) still in the system at t, per the gateway's own bookkeeping: it learns a
   // job ended when the stream ends, so it knows exactly which of its jobs are done.
-  const views: WorkerView[] = new Array(options.workers)
+  type MutableView = { -readonly [K in keyof WorkerView]: WorkerView[K] }
+  const views: MutableView[] = workers.map((w) => ({ nodeId: w.id, local: false, parallel: w.parallel, busySlots: 0, queueDepth: 0, unreportedJobs: 0, tokensPerSecond: w.tps, latencyMs: 0, recentFailures: 0 }))
   for (let j = 0; j < options.jobs; j++) {
     now += -Math.log(1 - rand()) / rate
     const tokens = 32 + Math.floor(rand() * 225)
@@ -118,15 +119,21 @@ export function simulate(options: SimOptions, policy: SimPolicy): SimResult {
     const c0 = process.cpuUsage()
     for (let i = 0; i < workers.length; i++) {
       const w = workers[i]!
+      // The table of views is kept between decisions (as a gateway keeps its peer table); a
+      // decision only refreshes the fields that change, so it allocates nothing.
+      const v = views[i]!
       if (policy === 'oracle') {
         // Perfect, instantaneous knowledge of the true load.
         advance(w, now)
-        views[i] = { nodeId: w.id, local: false, parallel: w.parallel, busySlots: w.running.length, queueDepth: w.queue.length, unreportedJobs: 0, tokensPerSecond: w.tps, latencyMs: 0, recentFailures: 0 }
+        v.busySlots = w.running.length
+        v.queueDepth = w.queue.length
       } else {
         // What the gateway knows: the last record + its own jobs sent since and not finished.
         let unreported = 0
         if (policy !== 'stale-only') for (let k = 0; k < w.mine.length; k++) if (w.mine[k]! >= w.recAt && w.mineEnds[k]! > now) unreported++
-        views[i] = { nodeId: w.id, local: false, parallel: w.parallel, busySlots: w.recBusy, queueDepth: w.recQueue, unreportedJobs: unreported, tokensPerSecond: w.tps, latencyMs: 0, recentFailures: 0 }
+        v.busySlots = w.recBusy
+        v.queueDepth = w.recQueue
+        v.unreportedJobs = unreported
       }
     }
     const pick = policy === 'random' ? views[Math.floor(rand() * views.length)]! : chooseWorker(views, 128)!

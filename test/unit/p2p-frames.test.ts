@@ -56,7 +56,7 @@ test('decoder: an oversized length is refused before its body arrives; over-long
 })
 
 test('readFrames: validates with the schema and rejects a stream that ends mid-frame', async () => {
-  const req = { type: 'request' as const, jobId: 'j', request: { model: 'm', prompt: { kind: 'completion' as const, prompt: 'p' }, params: fakeParams() } }
+  const req = { type: 'request' as const, jobId: 'j', request: { model: 'm', prompt: { kind: 'completion' as const, prompt: 'p' }, params: { ...fakeParams(), stop: [] } } }
   const got: unknown[] = []
   for await (const f of readFrames([encodeFrame(req)], RequestFrameSchema)) got.push(f)
   assert.deepEqual(got, [req])
