@@ -1,5 +1,6 @@
 import { GovernanceNotFoundError } from './errors.js'
-import type { GovState, ModelRecord, Proposal } from './types.js'
+import { tallyProposal } from './tally.js'
+import type { GovState, ModelRecord, Proposal, Tally } from './types.js'
 
 /**
  * Read-only views of the state for the API, the CLI, the scheduler and auditors. Each decision
@@ -119,8 +120,18 @@ export interface ProposalView {
   readonly votingStartsAt: number
   readonly votingEndsAt: number
   readonly effectiveAt: number | null
+  /** Direct votes cast. */
   readonly votes: number
   readonly electorate: number
+  /** The final tally once closed; while pending/voting, the tally if the vote closed now. */
+  readonly tally: Tally
+  /** True while `tally` is provisional. */
+  readonly provisional: boolean
+  readonly quorumBps: number
+  readonly thresholdBps: number
+  readonly supermajority: boolean
+  /** Log indexes of the entries behind it: the `propose` entry, then the votes in force. */
+  readonly entries: number[]
 }
 
 /** Proposals, newest first; `status` filters. */
@@ -140,6 +151,12 @@ export function listProposals(state: GovState, status?: Proposal['status']): Pro
       effectiveAt: p.effectiveAt,
       votes: Object.keys(p.votes).length,
       electorate: p.electorate,
+      tally: p.tally ?? tallyProposal(state, p),
+      provisional: p.tally === null,
+      quorumBps: p.rules.quorumBps,
+      thresholdBps: p.rules.thresholdBps,
+      supermajority: p.rules.supermajority,
+      entries: [p.id, ...Object.values(p.votes).map((v) => v.index).sort((a, b) => a - b)],
     }))
 }
 

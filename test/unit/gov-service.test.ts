@@ -49,6 +49,13 @@ test('service + routes: propose through the API, votes in the log, decision exec
     w.endEpoch(1) // votes final at 2h: voting opened at 1h + 1h discussion = 2h
     service.sync()
     assert.equal(Object.keys(service.state().proposals[0]!.votes).length, 2)
+    const live = (await app.inject({ url: '/api/gov/proposals' })).json() as {
+      proposals: Array<{ myVote: string | null; provisional: boolean; tally: { yes: number; quorumMet: boolean }; entries: number[]; quorumBps: number }>
+    }
+    assert.deepEqual(
+      [live.proposals[0]!.myVote, live.proposals[0]!.provisional, live.proposals[0]!.tally.yes, live.proposals[0]!.entries, live.proposals[0]!.quorumBps],
+      ['yes', true, 2, [0, 1, 2], 3000],
+    )
     for (let e = 2; e < 40; e++) w.endEpoch(e) // idle epochs: the clock moves, the vote closes, the timelock passes
     service.sync()
     assert.equal(service.state().proposals[0]!.status, 'executed')

@@ -178,7 +178,10 @@ export function govRoutes(options: GovRoutesOptions) {
 
     app.get('/api/gov/proposals', async (request) => {
       const { status } = parse(ProposalsQuery, request.query, 'query')
-      return { proposals: listProposals(open().state(), status) }
+      const g = open()
+      const s = g.state()
+      // `myVote`: this node's vote in force, so a UI can show what its operator chose.
+      return { proposals: listProposals(s, status).map((p) => ({ ...p, myVote: s.proposals[p.id]!.votes[g.nodeId]?.choice ?? null })) }
     })
 
     app.get('/api/gov/proposals/:id', async (request) => {
