@@ -15,7 +15,7 @@ let client: OpenAI
 
 before(async () => {
   const tiny = await tinyModel()
-  node = await spawnNode({ args: ['--model', tiny.path, '--parallel', '4', '--context-size', '256', '--threads', '1'] })
+  node = await spawnNode({ args: ['--model', tiny.path, '--parallel', '4', '--context-size', '256', '--threads', '1', '--no-p2p'] })
   client = new OpenAI({ baseURL: `${node.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 60_000 })
 })
 
