@@ -9,6 +9,7 @@ import {
   initialState,
   restoreState,
   snapshotState,
+  stateRoot,
   type GovKind,
   type GovState,
 } from '../governance/index.js'
@@ -91,6 +92,8 @@ export class GovernanceService implements NodeComponent, GovernanceAccess {
   #lastSeq = 0
   #sinceSnapshot = 0
   #timer: NodeJS.Timeout | undefined
+  /** Root of the state at (lastIndex, time), computed on demand and kept until the state moves. */
+  #root: { lastIndex: number; time: number; root: string } | undefined
 
   constructor(options: GovernanceServiceOptions) {
     this.#options = options
@@ -122,6 +125,14 @@ export class GovernanceService implements NodeComponent, GovernanceAccess {
   /** The current state (read-only by convention: the service owns it). */
   state(): GovState {
     return this.#state
+  }
+
+  stateRoot(): string {
+    const s = this.#state
+    if (this.#root === undefined || this.#root.lastIndex !== s.lastIndex || this.#root.time !== s.time) {
+      this.#root = { lastIndex: s.lastIndex, time: s.time, root: stateRoot(s) }
+    }
+    return this.#root.root
   }
 
   /** Applies the entries covered by final checkpoints not yet applied. Returns how many it applied. */
