@@ -345,9 +345,10 @@ class Transition<V> {
     s.awaitingValue = false
     for (const key of Object.keys(s.rounds)) if (Number(key) < round && !this.mayStillDecide(Number(key))) delete s.rounds[key]
     if (this.me !== null && proposerOf(this.config.witnesses, s.height, round) === this.me) {
+      // As in the paper the proposer schedules no timeoutPropose: if it has no value yet it waits for
+      // one (the epoch sets may still be in flight); the others' timeouts and the f+1 rule (line 55)
+      // move it on if the round fails without it.
       this.propose()
-      // A proposer with nothing to propose yet must not block its own round forever.
-      if (s.awaitingValue) this.schedule('propose')
     } else {
       this.schedule('propose')
     }

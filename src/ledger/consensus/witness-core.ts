@@ -43,7 +43,14 @@ export type WitnessTimer =
 export type WitnessAction =
   | { readonly kind: 'gossip'; readonly message: WitnessGossip }
   | { readonly kind: 'timer'; readonly timer: WitnessTimer; readonly ms: number }
-  | { readonly kind: 'decide'; readonly height: number; readonly round: number; readonly batch: EpochBatch; readonly precommits: readonly VoteMessage[] }
+  | {
+      readonly kind: 'decide'
+      readonly height: number
+      readonly round: number
+      readonly batch: EpochBatch
+      readonly proposal: ConsensusMessage<EpochBatch>
+      readonly precommits: readonly VoteMessage[]
+    }
   | { readonly kind: 'fork-proof'; readonly witness: string; readonly proof: ForkProof }
 
 /** The local log as the core sees it. */
@@ -344,7 +351,7 @@ export class WitnessCore {
           for (const epoch of [...this.sets.keys()]) if (epoch <= action.height) this.sets.delete(epoch)
           this.ownSets = this.ownSets.filter((s) => s.epoch > action.height)
           this.offered = null
-          out.push({ kind: 'decide', height: action.height, round: action.round, batch, precommits: action.precommits })
+          out.push({ kind: 'decide', height: action.height, round: action.round, batch, proposal: action.proposal, precommits: action.precommits })
           break
         }
         case 'equivocation':

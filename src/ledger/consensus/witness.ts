@@ -1,0 +1,561 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Message } from '@libp2p/gossipsub'
+import { bytesToHex, hexToBytes, type KeyPair } from '../../identity/index.js'
+import {
+  cosign,
+  formatCheckpoint,
+  formatSignedNote,
+  noteKeyId,
+  verifyCosignatures,
+  witnessKeyName,
+  COSIGNATURE_V1_TYPE,
+  type Checkpoint,
+  type NoteSignature,
+} from '../checkpoint.js'
+import { decodeEntry, type DecodedEntry } from '../entry.js'
+import { leafHash } from '../merkle.js'
+import { TreeAppender } from '../tree.js'
+import type { LogStore, StoredCheckpoint } from '../log-store.js'
+import type { EpochBatch, BatchTree } from './batch.js'
+import type { ForkProof } from './fork-proof.js'
+import type { ConsensusMessage } from './messages.js'
+import type { TimeoutSchedule } from './tendermint.js'
+import { WitnessCore, WitnessGossipSchema, type WitnessAction, type WitnessGossip, type WitnessSnapshot, type WitnessTimer } from './witness-core.js'
+
+/**
+ * The runtime of a witness: `WitnessService.start()/stop()`. It is the edge around the pure
+ * `WitnessCore`: the wall clock (epoch boundaries from the genesis), libp2p gossipsub (entries on
+ * `ENTRY_TOPIC`, consensus messages, epoch sets and fork proofs on `WITNESS_TOPIC`), direct entry
+ * submissions (`submit`), timers, crash-safe persistence of what it signed, and, on each decision,
+ * appending the batch to the log store with its C2SP checkpoint and the k cosignatures carried by
+ * the deciding precommits.
+ *
+ * Everything from the network is untrusted: entries go through `decodeEntry`, gossip through
+ * `WitnessGossipSchema` and the core's signature checks.
+ */
+
+/** Gossipsub topic of new (not yet final) log entries: raw canonical entry bytes. */
+export const ENTRY_TOPIC = '/commons/log/entries/1'
+/** Gossipsub topic of consensus messages, epoch sets and fork proofs (JSON `WitnessGossip`). */
+export const WITNESS_TOPIC = '/commons/log/witness/1'
+
+const STATE_FILE = 'consensus-state.json'
+/** How many recent decision certificates a witness keeps to let a lagging witness catch up. */
+const MAX_CATCH_UP_HEIGHTS = 256
+
+function heightOf(gossip: WitnessGossip): number | null {
+  if (gossip.kind === 'consensus') return gossip.message.height
+  if (gossip.kind === 'epoch-set') return gossip.set.epoch
+  return null
+}
+
+/** The narrow part of a libp2p host the service needs (gossipsub). */
+export interface WitnessPubSub {
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  publish(topic: string, data: Uint8Array): Promise<unknown>
+  addEventListener(type: 'message', listener: (event: CustomEvent<Message>) => void): void
+  removeEventListener(type: 'message', listener: (event: CustomEvent<Message>) => void): void
+}
+
+/** What the service reports (for logs, tests and the node's status). */
+export type WitnessEvent =
+  | { readonly kind: 'height-started'; readonly height: number }
+  | { readonly kind: 'decided'; readonly height: number; readonly round: number; readonly entries: readonly string[]; readonly size: number; readonly root: string; readonly final: boolean; readonly cosigners: number }
+  | { readonly kind: 'fork-proof'; readonly witness: string; readonly proofType: ForkProof['type'] }
+  | { readonly kind: 'entry'; readonly hash: string }
+  | { readonly kind: 'error'; readonly message: string }
+
+export interface WitnessServiceOptions {
+  readonly store: LogStore
+  readonly keys: KeyPair
+  readonly pubsub: WitnessPubSub
+  /** Where the signed-state snapshot lives (the node's data dir). */
+  readonly dataDir: string
+  /** Consensus timeouts; default derived from the epoch length. */
+  readonly timeouts?: TimeoutSchedule
+  /** Wall clock in ms (the only clock in the consensus code). */
+  readonly now?: () => number
+  readonly onEvent?: (event: WitnessEvent) => void
+  /**
+   * TEST-ONLY seam for Byzantine behaviour in multi-process tests (equivocation, censorship): every
+   * outgoing gossip message is replaced by what this returns. Never set in a real node.
+   */
+  readonly testOnlyRewriteOutgoing?: (message: WitnessGossip, context: { readonly treeAfter: (entries: readonly string[]) => BatchTree }) => WitnessGossip[]
+}
+
+/** Default consensus timeouts for an epoch of `epochMs`: short against the epoch, growing per round. */
+export function defaultTimeouts(epochMs: number): TimeoutSchedule {
+  const base = Math.max(200, epochMs)
+  return { propose: base, prevote: Math.floor(base / 2), precommit: Math.floor(base / 2), delta: Math.floor(base / 2) }
+}
+
+/** Cosignature timestamp of the checkpoint closing `epoch`: its end on the genesis clock, in seconds (deterministic, so every witness signs the same statement). */
+export function epochEndSeconds(createdMs: number, epochMs: number, epoch: number): number {
+  return Math.floor((createdMs + (epoch + 1) * epochMs) / 1000)
+}
+
+export class WitnessService {
+  readonly nodeId: string
+  private readonly store: LogStore
+  private readonly witnesses: readonly string[]
+  private readonly quorum: number
+  private core: WitnessCore | null = null
+  private readonly known = new Map<string, DecodedEntry>()
+  private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly decodedLeaves = new Map<string, Uint8Array>()
+  /** Decided batches not yet appended (waiting for entry bytes), oldest first. */
+  private readonly undelivered: { height: number; round: number; batch: EpochBatch; cosignatures: NoteSignature[] }[] = []
+  /** Decision certificates (proposal + k precommits) of recent heights, served to lagging witnesses. */
+  private readonly certificates = new Map<number, WitnessGossip[]>()
+  /** Consensus gossip for heights beyond the core's window, replayed as the core catches up. */
+  private readonly ahead = new Map<number, WitnessGossip[]>()
+  private readonly served = new Map<number, number>()
+  private running = false
+  private regossipTimer: NodeJS.Timeout | undefined
+  private epochTimer: NodeJS.Timeout | undefined
+  private readonly now: () => number
+
+  constructor(private readonly options: WitnessServiceOptions) {
+    this.store = options.store
+    this.witnesses = options.store.genesis.witnesses
+    this.quorum = options.store.genesis.threshold
+    this.nodeId = bytesToHex(options.keys.publicKey)
+    this.now = options.now ?? Date.now
+  }
+
+  /** The height (epoch) being decided. */
+  get height(): number {
+    return this.core?.height ?? 0
+  }
+
+  /** Witnesses this node has proven faulty. */
+  get faulty(): readonly string[] {
+    return this.core?.faultyWitnesses ?? []
+  }
+
+  /** A summary of the consensus state, for status output and debugging. */
+  status(): { height: number; round: number; step: string; pending: number; undelivered: number; faulty: readonly string[]; votes: Record<string, string> } {
+    const state = this.core?.state
+    const votes: Record<string, string> = {}
+    for (const [r, log] of Object.entries(state?.rounds ?? {})) {
+      votes[r] = `P${log.proposal === null ? 0 : 1} pv${Object.keys(log.prevotes).length} pc${Object.keys(log.precommits).length}`
+    }
+    return {
+      height: state?.height ?? 0,
+      round: state?.round ?? 0,
+      step: state?.step ?? 'new-height',
+      pending: this.core?.pendingEntries.length ?? 0,
+      undelivered: this.undelivered.length,
+      faulty: this.faulty,
+      votes,
+    }
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    const genesis = this.store.genesis
+    const height = this.nextHeight()
+    const snapshot = this.loadSnapshot()
+    this.core = new WitnessCore(
+      {
+        network: this.store.network,
+        witnesses: this.witnesses,
+        quorum: this.quorum,
+        keys: this.options.keys,
+        timeouts: this.options.timeouts ?? defaultTimeouts(genesis.epochMs),
+        collectGraceMs: Math.max(50, Math.floor(genesis.epochMs / 10)),
+        log: { treeAfter: (entries) => this.treeAfter(entries), hasEntry: (h) => this.known.has(h) },
+        cosign: (batch) => this.cosignBatch(batch),
+        verifyCosignature: (batch, witness, ext) => this.verifyBatchCosignature(batch, witness, ext),
+      },
+      height,
+      snapshot ?? undefined,
+    )
+    for (const proof of this.store.forkProofs()) this.perform(this.core.receive({ kind: 'fork-proof', proof }))
+    for (const stored of this.store.pending()) {
+      try {
+        this.holdEntry(decodeEntry(stored.bytes, this.store.network))
+      } catch {
+        // A pending row that no longer decodes is dropped; it was never final.
+      }
+    }
+    const pubsub = this.options.pubsub
+    pubsub.addEventListener('message', this.onMessage)
+    pubsub.subscribe(ENTRY_TOPIC)
+    pubsub.subscribe(WITNESS_TOPIC)
+    this.scheduleEpoch()
+    const every = Math.max(250, Math.floor(genesis.epochMs / 2))
+    const tick = (): void => {
+      if (!this.running || this.core === null) return
+      this.perform(this.core.regossip())
+      // Entries that are still pending are re-announced too: a witness that was down needs them.
+      for (const d of this.undelivered) for (const h of d.batch.entries) this.republishEntry(h)
+      this.regossipTimer = setTimeout(tick, every)
+    }
+    this.regossipTimer = setTimeout(tick, every)
+  }
+
+  stop(): void {
+    if (!this.running) return
+    this.running = false
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
+    clearTimeout(this.regossipTimer)
+    clearTimeout(this.epochTimer)
+    const pubsub = this.options.pubsub
+    pubsub.removeEventListener('message', this.onMessage)
+    try {
+      pubsub.unsubscribe(ENTRY_TOPIC)
+      pubsub.unsubscribe(WITNESS_TOPIC)
+    } catch {
+      // The host may already be stopping.
+    }
+  }
+
+  /**
+   * Direct submission of an entry (canonical bytes) to this witness: validated, kept as pending,
+   * and gossiped to the other witnesses. Returns its hash.
+   * @throws the ledger's entry errors (forged, oversized, wrong network, bad schema) or ReplayedSeqError
+   */
+  submit(bytes: Uint8Array): string {
+    const decoded = decodeEntry(bytes, this.store.network)
+    if (this.store.indexOf(decoded.hash) !== undefined) return decoded.hash
+    this.store.addPending(decoded)
+    this.holdEntry(decoded)
+    void this.publish(ENTRY_TOPIC, decoded.bytes)
+    return decoded.hash
+  }
+
+  // ---- gossip in ----
+
+  private readonly onMessage = (event: CustomEvent<Message>): void => {
+    if (!this.running) return
+    const message = event.detail
+    try {
+      if (message.topic === ENTRY_TOPIC) this.receiveEntry(message.data)
+      else if (message.topic === WITNESS_TOPIC) this.receiveGossip(message.data)
+    } catch (err) {
+      this.emit({ kind: 'error', message: (err as Error).message })
+    }
+  }
+
+  private receiveEntry(bytes: Uint8Array): void {
+    let decoded: DecodedEntry
+    try {
+      decoded = decodeEntry(bytes, this.store.network)
+    } catch {
+      return
+    }
+    if (this.known.has(decoded.hash)) return
+    if (this.store.indexOf(decoded.hash) !== undefined) return
+    try {
+      this.store.addPending(decoded)
+    } catch {
+      return // replayed (author, seq): never pending
+    }
+    this.holdEntry(decoded)
+    if (this.undelivered.length > 0) this.tryDeliver()
+  }
+
+  private receiveGossip(data: Uint8Array): void {
+    let value: unknown
+    try {
+      value = JSON.parse(new TextDecoder().decode(data))
+    } catch {
+      return
+    }
+    const parsed = WitnessGossipSchema.safeParse(value)
+    if (!parsed.success || this.core === null) return
+    const gossip = parsed.data
+    const height = heightOf(gossip)
+    if (height !== null && height < this.core.height) {
+      this.serveLagging(height)
+      return
+    }
+    if (height !== null && height > this.core.height + 1) {
+      this.keepAhead(height, gossip)
+      return
+    }
+    this.perform(this.core.receive(gossip))
+  }
+
+  /**
+   * A witness still at an older height (it was down, or started late) cannot decide heights whose
+   * messages it missed: send it the decision certificates and the entries of those heights, at
+   * most once a second per height. Heights older than the kept certificates need log sync.
+   */
+  private serveLagging(from: number): void {
+    const now = this.now()
+    for (let h = from; h < from + MAX_CATCH_UP_HEIGHTS; h++) {
+      const cert = this.certificates.get(h)
+      if (cert === undefined) break
+      if ((this.served.get(h) ?? 0) > now - 1000) continue
+      this.served.set(h, now)
+      const proposal = cert[0]
+      if (proposal?.kind === 'consensus' && proposal.message.type === 'proposal') {
+        for (const hash of proposal.message.value.entries) {
+          const index = this.store.indexOf(hash)
+          const stored = index === undefined ? undefined : this.store.entry(index)
+          if (stored !== undefined) void this.publish(ENTRY_TOPIC, stored.bytes)
+        }
+      }
+      for (const m of cert) void this.publish(WITNESS_TOPIC, new TextEncoder().encode(JSON.stringify(m)))
+    }
+  }
+
+  private keepAhead(height: number, gossip: WitnessGossip): void {
+    if (height > this.height + MAX_CATCH_UP_HEIGHTS) return
+    const list = this.ahead.get(height) ?? []
+    if (list.length >= 64) return
+    list.push(gossip)
+    this.ahead.set(height, list)
+  }
+
+  /** Feeds kept messages of heights that are now within the core's window. */
+  private replayAhead(): void {
+    if (this.core === null) return
+    for (const h of [...this.ahead.keys()].sort((a, b) => a - b)) {
+      if (h < this.core.height) this.ahead.delete(h)
+      else if (h <= this.core.height + 1) {
+        const list = this.ahead.get(h)!
+        this.ahead.delete(h)
+        for (const g of list) this.perform(this.core.receive(g))
+      }
+    }
+  }
+
+  private holdEntry(decoded: DecodedEntry): void {
+    this.known.set(decoded.hash, decoded)
+    this.decodedLeaves.set(decoded.hash, leafHash(decoded.bytes))
+    this.core?.addPending(decoded.hash)
+    this.emit({ kind: 'entry', hash: decoded.hash })
+  }
+
+  private republishEntry(hash: string): void {
+    const decoded = this.known.get(hash)
+    if (decoded !== undefined) void this.publish(ENTRY_TOPIC, decoded.bytes)
+  }
+
+  // ---- epochs and timers ----
+
+  /** The first height not yet in the log: one past the epoch of the last checkpoint we stored. */
+  private nextHeight(): number {
+    let last = -1
+    for (const cp of this.store.checkpoints()) if (cp.final && cp.epoch !== undefined && cp.epoch > last) last = cp.epoch
+    return last + 1
+  }
+
+  private epochEndMs(epoch: number): number {
+    const g = this.store.genesis
+    return g.created + (epoch + 1) * g.epochMs
+  }
+
+  /** Starts the current height once its epoch has ended on the wall clock (and the previous one is applied). */
+  private scheduleEpoch(): void {
+    clearTimeout(this.epochTimer)
+    if (!this.running || this.core === null || this.undelivered.length > 0) return
+    const height = this.core.height
+    const wait = this.epochEndMs(height) - this.now()
+    const begin = (): void => {
+      if (!this.running || this.core === null || this.core.height !== height) return
+      this.emit({ kind: 'height-started', height })
+      this.perform(this.core.startHeight(height))
+    }
+    if (wait <= 0) begin()
+    else this.epochTimer = setTimeout(begin, wait)
+  }
+
+  private setTimer(timer: WitnessTimer, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t)
+      if (this.running && this.core !== null) this.perform(this.core.onTimer(timer))
+    }, ms)
+    this.timers.add(t)
+  }
+
+  // ---- actions out ----
+
+  private perform(actions: readonly WitnessAction[]): void {
+    if (actions.length === 0 || this.core === null) return
+    // What we signed must be on disk before anyone can see it: a restarted witness then never
+    // signs a conflicting statement for the same epoch or round (which would be a fork proof).
+    if (actions.some((a) => a.kind === 'gossip')) this.saveSnapshot(this.core.snapshot())
+    for (const action of actions) {
+      switch (action.kind) {
+        case 'gossip':
+          this.gossip(action.message)
+          break
+        case 'timer':
+          this.setTimer(action.timer, action.ms)
+          break
+        case 'decide':
+          this.keepCertificate(action.height, action.proposal, action.precommits)
+          this.decide(action.height, action.round, action.batch, action.precommits.flatMap((p) => this.cosignatureOf(p.sender, p.extension)))
+          break
+        case 'fork-proof':
+          this.recordForkProof(action.witness, action.proof)
+          break
+      }
+    }
+  }
+
+  private gossip(message: WitnessGossip): void {
+    const rewrite = this.options.testOnlyRewriteOutgoing
+    const out = rewrite === undefined ? [message] : rewrite(message, { treeAfter: (e) => this.treeAfter(e) })
+    for (const m of out) void this.publish(WITNESS_TOPIC, new TextEncoder().encode(JSON.stringify(m)))
+  }
+
+  private async publish(topic: string, data: Uint8Array): Promise<void> {
+    try {
+      await this.options.pubsub.publish(topic, data)
+    } catch {
+      // No peer subscribed yet, or stopping: re-gossip retries.
+    }
+  }
+
+  private recordForkProof(witness: string, proof: ForkProof): void {
+    if (proof.type !== 'vote') {
+      try {
+        this.store.addForkProof(proof)
+      } catch (err) {
+        this.emit({ kind: 'error', message: `fork proof not stored: ${(err as Error).message}` })
+      }
+    }
+    this.emit({ kind: 'fork-proof', witness, proofType: proof.type })
+  }
+
+  // ---- decisions ----
+
+  private keepCertificate(height: number, proposal: ConsensusMessage<EpochBatch>, precommits: readonly ConsensusMessage<EpochBatch>[]): void {
+    this.certificates.set(height, [proposal, ...precommits].map((message) => ({ kind: 'consensus', message })))
+    for (const h of this.certificates.keys()) if (h < height - MAX_CATCH_UP_HEIGHTS) this.certificates.delete(h)
+  }
+
+  private decide(height: number, round: number, batch: EpochBatch, cosignatures: NoteSignature[]): void {
+    this.undelivered.push({ height, round, batch, cosignatures })
+    this.tryDeliver()
+  }
+
+  /** Appends the decided batch once we hold every entry of it (others re-publish what we lack). */
+  private tryDeliver(): void {
+    while (this.undelivered.length > 0 && this.deliverOldest()) {
+      // each pass appends one decided batch
+    }
+    if (this.undelivered.length === 0) {
+      this.replayAhead()
+      this.scheduleEpoch()
+    }
+  }
+
+  private deliverOldest(): boolean {
+    const pending = this.undelivered[0]
+    if (pending === undefined || this.core === null) return false
+    const missing = pending.batch.entries.filter((h) => !this.known.has(h) && this.store.indexOf(h) === undefined)
+    if (missing.length > 0) return false
+    const fresh = pending.batch.entries.filter((h) => this.store.indexOf(h) === undefined)
+    let size = this.store.size()
+    let root = this.store.rootHex()
+    if (fresh.length > 0) {
+      const result = this.store.append(fresh.map((h) => this.known.get(h)!))
+      size = result.size
+      root = bytesToHex(result.root)
+    }
+    let stored: StoredCheckpoint | undefined
+    if (size !== pending.batch.tree.size || root !== pending.batch.tree.root) {
+      this.emit({ kind: 'error', message: `decided tree ${pending.batch.tree.size}/${pending.batch.tree.root} differs from ours ${size}/${root}` })
+    } else {
+      const body = formatCheckpoint(this.checkpointOf(pending.batch))
+      stored = this.store.addCheckpoint(formatSignedNote(body, pending.cosignatures))
+    }
+    for (const h of pending.batch.entries) {
+      this.known.delete(h)
+      this.decodedLeaves.delete(h)
+    }
+    this.core.removePending(pending.batch.entries)
+    this.undelivered.shift()
+    this.emit({
+      kind: 'decided',
+      height: pending.height,
+      round: pending.round,
+      entries: pending.batch.entries,
+      size,
+      root,
+      final: stored?.final ?? false,
+      cosigners: pending.cosignatures.length,
+    })
+    this.saveSnapshot(this.core.snapshot())
+    return true
+  }
+
+  // ---- the log seen by the core ----
+
+  /** The tree after appending `entries` (in order) to the stored log. */
+  private treeAfter(entries: readonly string[]): BatchTree {
+    const appender = TreeAppender.fromStore(this.store.size(), this.store)
+    for (const h of entries) {
+      const leaf = this.decodedLeaves.get(h)
+      if (leaf === undefined) return { size: -1, root: '' } // we lack it: matches no proposal
+      appender.append(leaf)
+    }
+    return { size: appender.size, root: bytesToHex(appender.root()) }
+  }
+
+  // ---- checkpoints and cosignatures (C2SP tlog-checkpoint + cosignature/v1) ----
+
+  private checkpointOf(batch: EpochBatch): Checkpoint {
+    return { origin: this.store.origin, size: batch.tree.size, root: hexToBytes(batch.tree.root), extensions: [`epoch ${batch.epoch}`] }
+  }
+
+  private cosignBatch(batch: EpochBatch): string {
+    const g = this.store.genesis
+    const sig = cosign(formatCheckpoint(this.checkpointOf(batch)), this.options.keys, epochEndSeconds(g.created, g.epochMs, batch.epoch))
+    return Buffer.from(sig.signature).toString('base64')
+  }
+
+  private cosignatureOf(witness: string, extension: string | undefined): NoteSignature[] {
+    if (extension === undefined) return []
+    const name = witnessKeyName(witness)
+    return [{ name, keyId: noteKeyId(name, COSIGNATURE_V1_TYPE, hexToBytes(witness)), signature: new Uint8Array(Buffer.from(extension, 'base64')) }]
+  }
+
+  private verifyBatchCosignature(batch: EpochBatch, witness: string, extension: string): boolean {
+    if (batch.tree.size < 0) return false
+    let body: string
+    try {
+      body = formatCheckpoint(this.checkpointOf(batch))
+    } catch {
+      return false
+    }
+    const signatures = this.cosignatureOf(witness, extension)
+    return verifyCosignatures({ checkpoint: this.checkpointOf(batch), body, signatures }, [witness]).valid.length === 1
+  }
+
+  // ---- persistence of what we signed ----
+
+  private loadSnapshot(): WitnessSnapshot | null {
+    const path = join(this.options.dataDir, STATE_FILE)
+    if (!existsSync(path)) return null
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as WitnessSnapshot
+    } catch {
+      return null
+    }
+  }
+
+  private saveSnapshot(snapshot: WitnessSnapshot): void {
+    const path = join(this.options.dataDir, STATE_FILE)
+    const tmp = `${path}.tmp`
+    // Write + rename is atomic and survives kill -9 (the page cache outlives the process). No fsync:
+    // it is on the path of every vote, and would cost more than a round on a busy disk; after an OS
+    // crash a witness could lose its last snapshot (then it must sit out that height).
+    writeFileSync(tmp, JSON.stringify(snapshot))
+    renameSync(tmp, path)
+  }
+
+  private emit(event: WitnessEvent): void {
+    this.options.onEvent?.(event)
+  }
+}
