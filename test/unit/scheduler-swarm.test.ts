@@ -10,11 +10,12 @@ import { FakeInferenceService, fakeParams, fakeText } from './swarm-fakes.js'
 import type { InferenceRequest } from '../../src/runtime/service.js'
 
 function node(opts: { worker?: FakeInferenceService; bootstrap?: string[]; stallTimeoutMs?: number } = {}) {
+  // A short stall timeout keeps the stall scenario quick; real nodes default to 5 s.
   const keyPair = generateKeyPair()
   const nodeId = bytesToHex(keyPair.publicKey)
   const n = new SwarmNode({
     keyPair, nodeId, registry: new Registry(), listen: listenAddrs('127.0.0.1', 0).slice(0, 1), mdns: false,
-    capabilityIntervalMs: 300, stallTimeoutMs: opts.stallTimeoutMs ?? 2_000,
+    capabilityIntervalMs: 300, stallTimeoutMs: opts.stallTimeoutMs ?? 800,
     ...(opts.bootstrap === undefined ? {} : { bootstrap: opts.bootstrap }),
     ...(opts.worker === undefined ? {} : { local: opts.worker, localStats: () => ({ parallel: 2, activeSlots: 0, queueDepth: 0, maxQueue: 8 }) }),
   })
@@ -30,7 +31,7 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
   }
 }
 
-test('gateway without engines: jobs run on both workers, receipts kept, failover, then 503', async (t) => {
+test('gateway without engines: jobs run on both workers, receipts kept, failover on stall and on death, then 503', async (t) => {
   const gw = node()
   await gw.n.start()
   const boot = [gw.n.host.getMultiaddrs()[0]!.toString()]
@@ -38,7 +39,6 @@ test('gateway without engines: jobs run on both workers, receipts kept, failover
   const fc = new FakeInferenceService('c', 5)
   const b = node({ worker: fb, bootstrap: boot })
   const c = node({ worker: fc, bootstrap: boot })
-  fb.nodeId; fc.nodeId
   await b.n.start()
   await c.n.start()
   t.after(async () => {
@@ -55,6 +55,30 @@ test('gateway without engines: jobs run on both workers, receipts kept, failover
   assert.deepEqual([...servers].sort(), [b.nodeId, c.nodeId].sort())
   results.forEach((r, i) => assert.equal(r.text, fakeText(i, 10)))
   for (const r of results) assert.ok(r.receiptId !== undefined && gw.n.receipts?.get(r.receiptId) !== undefined, 'receipt stored')
+
+  // Stall: the serving worker goes silent mid-stream (alive, but no frames for longer than the
+  // stall timeout); the job resumes on the other worker with the tokens already delivered.
+  fb.tokenDelayMs = 10
+  fc.tokenDelayMs = 10
+  const startedB = fb.started
+  const startedC = fc.started
+  const stallSeen: number[] = []
+  let staller: FakeInferenceService | undefined
+  const stalled = await gw.n.service.generate(req({ params: fakeParams({ seed: 11, maxTokens: 20 }) }), {
+    onToken: (tok) => {
+      stallSeen.push(tok.index)
+      if (tok.index === 4 && staller === undefined) {
+        staller = fb.started > startedB ? fb : fc
+        staller.tokenDelayMs = 2_500
+      }
+    },
+  })
+  assert.ok(staller !== undefined && fb.started + fc.started === startedB + startedC + 2, 'a second worker took over')
+  assert.equal(stalled.text, fakeText(11, 20))
+  assert.deepEqual(stallSeen, Array.from({ length: 20 }, (_, i) => i))
+  assert.notEqual(stalled.servedBy, staller === fb ? b.nodeId : c.nodeId)
+  staller.tokenDelayMs = 10
+  await until('the stalled worker back in the table', () => (gw.n.gossip?.peers().length ?? 0) === 2)
 
   // Failover: the serving worker disappears mid-stream; the stream continues on the other one.
   fb.tokenDelayMs = 25
