@@ -35,11 +35,25 @@ if (args.length === 0) {
   }
 }
 
-// One node --test run, so the runner prints a single summary that CI can count.
+// One node --test run, so the runner prints a single summary that CI can count. Files run one at
+// a time (2-core machines; the multi-process suites need the cores). A native handle left open
+// (a llama.cpp instance, a socket) must not hang the whole suite: --test-force-exit ends each file
+// once its tests are done, and no single test may run longer than 5 minutes.
 const ordered = [...fast, ...slow]
 const run = spawnSync(
   process.execPath,
-  ['--import', './src/polyfill.js', '--import', 'tsx', '--test', '--test-reporter=spec', ...ordered],
+  [
+    '--import',
+    './src/polyfill.js',
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=1',
+    '--test-force-exit',
+    '--test-timeout=300000',
+    '--test-reporter=spec',
+    ...ordered,
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 )
 process.exit(run.status ?? 1)
