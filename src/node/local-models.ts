@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseManifest, type ModelManifest } from '../models/manifest.js'
 
 /** The repository (package) root, where the shipped `models/` folder lives. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -14,8 +15,8 @@ export interface LocalModel {
   readonly name: string
   readonly path: string
   readonly sizeBytes: number
-  /** `models/<name>.manifest.json`, parsed; absent when there is none. */
-  readonly manifest?: Readonly<Record<string, unknown>>
+  /** `models/<name>.manifest.json`, validated (`src/models/manifest.ts`); absent when there is none. */
+  readonly manifest?: ModelManifest
   /** Why the manifest beside the file could not be read, when it could not. */
   readonly manifestError?: string
 }
@@ -31,16 +32,18 @@ export function modelNameOf(path: string): string {
 }
 
 /**
- * Reads `<dir>/<name>.manifest.json` beside a model file. The manifest is provenance shown to
- * users as-is; `src/models/manifest.ts` verifies it against the file where that matters.
+ * Reads `<dir>/<name>.manifest.json` beside a model file and validates its schema. Only its size
+ * is checked against the file here (cheap); `verifyManifest` checks the sha256 where that matters
+ * (governance admission). A manifest that fails is reported in `manifestError`, never served.
  */
 export function readManifestBeside(modelPath: string): Pick<LocalModel, 'manifest' | 'manifestError'> {
   const path = join(dirname(modelPath), `${modelNameOf(modelPath)}.manifest.json`)
   if (!existsSync(path)) return {}
   try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'))
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { manifestError: `${path} is not a JSON object` }
-    return { manifest: parsed as Record<string, unknown> }
+    const manifest = parseManifest(JSON.parse(readFileSync(path, 'utf8')))
+    const size = statSync(modelPath).size
+    if (manifest.file.size !== size) return { manifestError: `${path} describes a file of ${manifest.file.size} bytes, but ${modelPath} has ${size}` }
+    return { manifest }
   } catch (err) {
     return { manifestError: `${path}: ${err instanceof Error ? err.message : String(err)}` }
   }

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import OpenAI, { APIError } from 'openai'
+import { writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { buildManifest, type ModelManifest } from '../../src/models/manifest.js'
 import { spawnNode, tinyModel, type SpawnedNode } from '../helpers/node-process.js'
 
 /**
@@ -12,9 +15,18 @@ import { spawnNode, tinyModel, type SpawnedNode } from '../helpers/node-process.
 const MODEL = 'commons-tiny-s0'
 let node: SpawnedNode
 let client: OpenAI
+let manifest: ModelManifest
 
 before(async () => {
   const tiny = await tinyModel()
+  // A provenance manifest beside the file: /v1/models must carry it inline.
+  manifest = await buildManifest(tiny.path, {
+    name: MODEL,
+    version: '0.0.1',
+    license: 'Apache-2.0',
+    provenance: { kind: 'synthetic', generator: 'src/models/tiny.ts writeTinyModel', seed: 0 },
+  })
+  writeFileSync(join(dirname(tiny.path), `${MODEL}.manifest.json`), JSON.stringify(manifest))
   node = await spawnNode({ args: ['--model', tiny.path, '--parallel', '4', '--context-size', '256', '--threads', '1', '--no-p2p'] })
   client = new OpenAI({ baseURL: `${node.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 60_000 })
 })
@@ -53,6 +65,7 @@ describe('OpenAI client against a real node', () => {
     assert.equal(m.object, 'model')
     assert.equal(m.sha256, tiny.sha256)
     assert.equal(m.context_length, 256)
+    assert.deepEqual((m as unknown as { manifest: unknown }).manifest, manifest)
     const one = await client.models.retrieve(tiny.sha256)
     assert.equal(one.id, MODEL)
   })

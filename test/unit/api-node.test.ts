@@ -77,7 +77,9 @@ test('resolveModel: --model as a file, as a local name, missing; default falls b
     writeFileSync(join(dir.path, 'models', 'named.manifest.json'), JSON.stringify({ license: 'MIT', architecture: 'llama' }))
     const byName = await resolveModel('named', dir.path, async () => assert.fail('no tiny needed'))
     assert.equal(byName.path, named)
-    assert.deepEqual(byName.manifest, { license: 'MIT', architecture: 'llama' })
+    // A manifest that fails the schema of src/models/manifest.ts is reported, never served.
+    assert.equal(byName.manifest, undefined)
+    assert.match(byName.manifestError ?? '', /invalid manifest/)
 
     await assert.rejects(resolveModel('absent', dir.path, async () => assert.fail('no tiny')), ModelFileNotFoundError)
 

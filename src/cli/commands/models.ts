@@ -9,21 +9,11 @@ interface ModelsOptions {
 
 /** A few manifest fields worth a glance; the full manifest is in `--json` and `/v1/models`. */
 function manifestSummary(model: LocalModel): string {
-  if (model.manifestError !== undefined) return `manifest unreadable: ${model.manifestError}`
+  if (model.manifestError !== undefined) return `manifest invalid: ${model.manifestError}`
   const m = model.manifest
   if (m === undefined) return 'no manifest'
-  const pick = (key: string): string | undefined => {
-    const v = m[key]
-    return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined
-  }
-  const license = pick('license') ?? pick('weightsLicense') ?? pick('weights_license')
-  const parts = [
-    license && `license ${license}`,
-    pick('architecture') && `arch ${pick('architecture')}`,
-    pick('version') && `v${pick('version')}`,
-    pick('sha256') && `sha256 ${pick('sha256')!.slice(0, 12)}…`,
-  ].filter((p): p is string => typeof p === 'string')
-  return parts.length > 0 ? parts.join(', ') : 'manifest present'
+  const origin = m.provenance.kind === 'trained' ? 'trained' : 'synthetic weights'
+  return `${m.name} v${m.version}, license ${m.license}, ${m.architecture.name} ${m.architecture.parameters.toLocaleString('en')} params, ${m.quantization}, ${origin}, sha256 ${m.file.sha256.slice(0, 12)}…`
 }
 
 function humanSize(bytes: number): string {
