@@ -66,6 +66,9 @@ const onStep = (s: StepInfo) => {
 const controller = new AbortController()
 process.on('SIGINT', () => controller.abort())
 process.on('SIGTERM', () => controller.abort())
+// --max-seconds S: stop gracefully (checkpointing) after S seconds, to fit a time slot.
+const maxAt = args.indexOf('--max-seconds')
+if (maxAt >= 0) setTimeout(() => controller.abort(), Number(args[maxAt + 1]) * 1000).unref()
 const result = await train({ model: DEMO_MODEL, train: DEMO_TRAIN, tokens, valTokens, checkpointPath, stopAtStep, onStep, signal: controller.signal })
 bar?.stop()
 const summary = {

@@ -147,6 +147,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   try {
     while (step < stopAt) {
+      // Yield to the event loop so signal handlers (SIGINT → abort) can run between steps.
+      await new Promise((resolve) => setImmediate(resolve))
       if (opts.signal?.aborted) {
         checkpoint() // a graceful stop keeps every finished step
         break
