@@ -53,7 +53,7 @@ export const DEMO_MODEL: ModelConfig = {
 /** The shipped model's full training run. `--quick` runs its first steps only. */
 export const DEMO_TRAIN: TrainConfig = {
   seed: 1611,
-  steps: 400,
+  steps: 300,
   batchSize: 8,
   lr: 2e-3,
   minLrRatio: 0.1,
