@@ -13,13 +13,15 @@
  *
  * Wire: every frame is a varint length prefix (it-length-prefixed) and a body. Requests and
  * control responses are JSON; an `entries` response is a JSON header `{type, from, count}`
- * followed by `count` frames holding raw canonical entry bytes. The client may send several
+ * followed by block frames, each the concatenation of varint-length-prefixed canonical entries
+ * (≤ ~256 KiB a block, `count` entries in all: per-frame costs dominate with one frame per
+ * entry). The client may send several
  * requests on one stream; the server answers in order and closes when the client closes.
  * The transport is any libp2p `Stream` (or anything with the same `send/onDrain/close/abort`
  * and async iteration), so the p2p layer registers `serveLog` with `host.handle(LOG_PROTOCOL, …)`.
  */
 import * as lp from 'it-length-prefixed'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { z } from 'zod'
 import { bytesEqual, bytesToHex, hexToBytes } from '../identity/index.js'
 import { parseSignedCheckpoint, verifyCosignatures } from './checkpoint.js'
@@ -38,6 +40,8 @@ export const LOG_PROTOCOL = '/commons/log/1'
 export const MAX_RANGE = 10_000
 
 const MAX_CONTROL_BYTES = 1 << 20
+const BLOCK_BYTES = 256 * 1024
+const MAX_FRAME_BYTES = BLOCK_BYTES + MAX_ENTRY_BYTES + 16
 
 /** The part of a libp2p `Stream` (MessageStream) the protocol uses. */
 export interface LogStream extends AsyncIterable<Uint8Array | Uint8ArrayList> {
@@ -66,6 +70,13 @@ type Response = z.infer<typeof ResponseSchema>
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Lets the event loop run between bounded pieces of synchronous work (SQLite pages, hashing):
+ * libp2p's connection monitor pings every connection and drops it when a ping goes unanswered,
+ * so neither side may hold the loop for long.
+ */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 function parseJson<T>(body: Uint8Array, schema: z.ZodType<T>, who: string): T {
   let value: unknown
@@ -108,9 +119,18 @@ export async function serveLog(store: LogStore, stream: LogStream): Promise<void
       }
       await sendJson(stream, { type: 'entries', from: req.from, count: req.to - req.from })
       const PAGE = 1000
+      let block = new Uint8ArrayList()
       for (let at = req.from; at < req.to; at += PAGE) {
-        for (const e of store.entries(at, Math.min(req.to, at + PAGE))) await sendFrame(stream, e.bytes)
+        for (const e of store.entries(at, Math.min(req.to, at + PAGE))) {
+          block.append(lp.encode.single(e.bytes))
+          if (block.byteLength >= BLOCK_BYTES) {
+            await sendFrame(stream, block.subarray())
+            block = new Uint8ArrayList()
+          }
+        }
+        await yieldToEventLoop()
       }
+      if (block.byteLength > 0) await sendFrame(stream, block.subarray())
     }
     await stream.close()
   } catch (err) {
@@ -125,7 +145,7 @@ export interface LogPeer {
   /** Consistency proof from `from` to `to` in the peer's tree. Untrusted. */
   consistency(from: number, to: number): Promise<Hash[]>
   /** Raw canonical entry bytes of [from, to) (≤ MAX_RANGE). Untrusted. */
-  entries(from: number, to: number): AsyncIterable<Uint8Array>
+  entries(from: number, to: number): Promise<Uint8Array[]>
 }
 
 /** {@link LogPeer} over one `/commons/log/1` stream. `close()` when done. */
@@ -137,7 +157,7 @@ export class StreamLogPeer implements LogPeer {
 
   constructor(stream: LogStream) {
     this.#stream = stream
-    this.#frames = lp.decode(stream, { maxDataLength: Math.max(MAX_ENTRY_BYTES, MAX_CONTROL_BYTES) })[Symbol.asyncIterator]()
+    this.#frames = lp.decode(stream, { maxDataLength: Math.max(MAX_FRAME_BYTES, MAX_CONTROL_BYTES) })[Symbol.asyncIterator]()
   }
 
   async #next(): Promise<Uint8Array> {
@@ -182,24 +202,39 @@ export class StreamLogPeer implements LogPeer {
     })
   }
 
-  async *entries(from: number, to: number): AsyncGenerator<Uint8Array> {
-    let release!: () => void
-    const previous = this.#busy
-    this.#busy = new Promise((r) => (release = r))
-    await previous
-    try {
+  entries(from: number, to: number): Promise<Uint8Array[]> {
+    return this.#exclusive(async () => {
       await sendJson(this.#stream, { type: 'entries', from, to })
       const res = await this.#response()
       if (res.type !== 'entries' || res.from !== from || res.count !== to - from) throw new SyncError(`expected entries [${from}, ${to})`)
-      for (let i = 0; i < res.count; i++) yield await this.#next()
-    } finally {
-      release()
-    }
+      const out: Uint8Array[] = []
+      while (out.length < res.count) splitBlock(await this.#next(), out, res.count)
+      return out
+    })
   }
 
   /** Closes our side; the server then closes its own. */
   async close(): Promise<void> {
     await this.#stream.close().catch((err: unknown) => this.#stream.abort(err instanceof Error ? err : new Error(String(err))))
+  }
+}
+
+/** Appends the varint-length-prefixed entries of one block to `out`, refusing more than `max` in all. */
+function splitBlock(block: Uint8Array, out: Uint8Array[], max: number): void {
+  let at = 0
+  while (at < block.length) {
+    let len = 0
+    let shift = 0
+    let byte: number
+    do {
+      if (at >= block.length || shift > 21) throw new SyncError('peer sent a malformed entry block')
+      byte = block[at++]!
+      len += (byte & 0x7f) * 2 ** shift
+      shift += 7
+    } while (byte & 0x80)
+    if (len > MAX_ENTRY_BYTES || at + len > block.length || out.length >= max) throw new SyncError('peer sent a malformed entry block')
+    out.push(block.slice(at, at + len))
+    at += len
   }
 }
 
@@ -262,8 +297,7 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
     for (let from = local; from < cp.size; from += rangeSize) {
       options.signal?.throwIfAborted()
       const to = Math.min(cp.size, from + rangeSize)
-      const items: Uint8Array[] = []
-      for await (const bytes of peer.entries(from, to)) items.push(bytes)
+      const items = await peer.entries(from, to)
       if (items.length !== to - from) throw new SyncError(`peer sent ${items.length} entries for [${from}, ${to})`)
       // Verification runs on worker threads while the next range downloads.
       const first = from
@@ -281,10 +315,14 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
         staged.append(leaf)
         batch.push({ entry: { author: r.authors[i]!, seq: r.seqs[i]!, kind: r.kinds[i]! }, hash: r.hashes[i]!, bytes: items[i]!, leaf })
       }
+      await yieldToEventLoop()
     }
     if (!bytesEqual(staged.root(), cp.root)) throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${cp.size}`)
     // Proven part of a final tree: append in bounded transactions, then keep the checkpoint.
-    for (let i = 0; i < batch.length; i += 20_000) store.append(batch.slice(i, i + 20_000))
+    for (let i = 0; i < batch.length; i += 5000) {
+      store.append(batch.slice(i, i + 5000))
+      await yieldToEventLoop()
+    }
     store.addCheckpoint(note, policy)
     return { status: 'synced', from: local, to: cp.size, checkpointSize: cp.size }
   } finally {

@@ -30,8 +30,8 @@ class FakeLogPeer implements LogPeer {
   async consistency(from: number, to: number) {
     return this.lies.proof === 'empty' ? [] : this.store.consistencyProof(from, to)
   }
-  async *entries(from: number, to: number) {
-    for (const e of this.store.entries(from, to)) yield this.lies.entry ? this.lies.entry(e.index, e.bytes) : e.bytes
+  async entries(from: number, to: number) {
+    return this.store.entries(from, to).map((e) => (this.lies.entry ? this.lies.entry(e.index, e.bytes) : e.bytes))
   }
 }
 
