@@ -147,7 +147,8 @@ export class GovernanceService implements NodeComponent, GovernanceAccess {
         this.#lastTime = Math.max(this.#lastTime, checkpointTime(genesis, cp) ?? this.#lastTime)
         for (const stored of store.entries(this.#state.lastIndex + 1, cp.size)) {
           applyEntry(this.#state, { entry: parseStoredEntry(stored.bytes), index: stored.index, time: this.#lastTime })
-          applied++
+          // A replay from genesis of a long log takes seconds: say how far it got (JSON lines).
+          if (++applied % 100_000 === 0) this.#options.logger?.info({ applied, index: stored.index, size: latest.size }, 'governance replay')
         }
       }
     }
