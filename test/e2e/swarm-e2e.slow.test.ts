@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import OpenAI, { APIError } from 'openai'
 import { startLocalSwarm, waitForWorkers, type LocalSwarm, type SwarmMember } from '../../src/cli/commands/swarm.js'
@@ -9,6 +11,7 @@ import type { PeersReport } from '../../src/scheduler/swarm-node.js'
  * with `--no-worker`, B and C are workers. The official `openai` client talks to A only.
  */
 
+const BIN = fileURLToPath(new URL('../../bin/commons.js', import.meta.url))
 let swarm: LocalSwarm
 let gateway: SwarmMember
 let workers: SwarmMember[]
@@ -55,6 +58,27 @@ describe('swarm of three processes', () => {
     const direct = new OpenAI({ baseURL: `${workers[0]!.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 120_000 })
     const own = await direct.completions.create({ model, prompt: 'In the beginning', max_tokens: 12, seed: 1, temperature: 0.8 })
     assert.equal(own.choices[0]!.text, results[0]!.choices[0]!.text)
+  })
+
+  test("/api/peers and 'commons peers' list both workers with their capabilities", async () => {
+    const run = (args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'peers', '--url', gateway.url, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+      child.on('exit', (code) => resolve({ code, out }))
+    })
+    const report = (await (await fetch(`${gateway.url}/api/peers`)).json()) as PeersReport
+    assert.equal(report.nodeId, gateway.nodeId)
+    assert.deepEqual(report.workers.map((w) => w.nodeId).sort(), workers.map((w) => w.nodeId).sort())
+    for (const w of report.workers) {
+      assert.equal(w.models[0]!.name, model)
+      assert.equal(w.connected, true)
+      assert.ok(w.parallel >= 1)
+    }
+    const table = await run([])
+    assert.equal(table.code, 0)
+    assert.match(table.out, /WORKER\s+CONN\s+MODELS/)
+    for (const w of workers) assert.ok(table.out.includes(w.nodeId.slice(0, 12)))
   })
 
   test('kill -9 of the serving worker mid-stream: the client still gets the complete, identical text', async () => {
