@@ -46,6 +46,7 @@ import type { NodeComponent } from './lifecycle.js'
  */
 
 export const SNAPSHOT_FILE = 'governance-snapshot.json'
+const REPLAY_PAGE = 4096
 
 export interface GovernanceServiceOptions {
   readonly store: LogStore
@@ -145,10 +146,16 @@ export class GovernanceService implements NodeComponent, GovernanceAccess {
       for (const cp of store.checkpoints()) {
         if (!cp.final || cp.size <= this.#state.lastIndex + 1) continue
         this.#lastTime = Math.max(this.#lastTime, checkpointTime(genesis, cp) ?? this.#lastTime)
-        for (const stored of store.entries(this.#state.lastIndex + 1, cp.size)) {
-          applyEntry(this.#state, { entry: parseStoredEntry(stored.bytes), index: stored.index, time: this.#lastTime })
-          // A replay from genesis of a long log takes seconds: say how far it got (JSON lines).
-          if (++applied % 100_000 === 0) this.#options.logger?.info({ applied, index: stored.index, size: latest.size }, 'governance replay')
+        // In pages, so a replay from genesis never holds the whole log in memory.
+        while (this.#state.lastIndex + 1 < cp.size) {
+          const from = this.#state.lastIndex + 1
+          const page = store.entries(from, Math.min(cp.size, from + REPLAY_PAGE))
+          if (page.length === 0) throw new CommonsError('governance_log_gap', `log entries ${from}… missing below final checkpoint ${cp.size}`)
+          for (const stored of page) {
+            applyEntry(this.#state, { entry: parseStoredEntry(stored.bytes), index: stored.index, time: this.#lastTime })
+            // A replay from genesis of a long log takes seconds: say how far it got (JSON lines).
+            if (++applied % 100_000 === 0) this.#options.logger?.info({ applied, index: stored.index, size: latest.size }, 'governance replay')
+          }
         }
       }
     }
