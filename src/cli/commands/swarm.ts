@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -115,7 +115,6 @@ export async function startLocalSwarm(options: LocalSwarmOptions): Promise<Local
         ...(worker ? [] : ['--no-worker']),
         ...(options.nodeArgs ?? []),
       ]
-      const { mkdirSync } = await import('node:fs')
       mkdirSync(dataDir, { recursive: true, mode: 0o700 })
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } })
       children.push(child)
