@@ -60,6 +60,10 @@ export function registerGenerate(program: Command): void {
       const abort = new AbortController()
       const onSigint = (): void => abort.abort()
       process.once('SIGINT', onSigint)
+      // `commons generate … | head` closes our stdout early: stop generating instead of crashing on EPIPE.
+      const onStdoutError = (): void => abort.abort()
+      // Left attached: the error event can arrive after the last write returned.
+      process.stdout.on('error', onStdoutError)
       try {
         const seed = opts.seed ?? randomInt(0, 0x1_0000_0000)
         const text = opts.chat === true ? engine.applyChatTemplate([{ role: 'user', content: prompt }]) : prompt
@@ -81,7 +85,7 @@ export function registerGenerate(program: Command): void {
           },
           {
             signal: abort.signal,
-            ...(opts.json === true ? {} : { onToken: (token) => void process.stdout.write(token.text) }),
+            ...(opts.json === true ? {} : { onToken: (token) => void (abort.signal.aborted || process.stdout.write(token.text)) }),
           },
         )
         if (opts.json === true) {
@@ -96,7 +100,7 @@ export function registerGenerate(program: Command): void {
               timings: result.timings,
             })}\n`,
           )
-        } else {
+        } else if (!abort.signal.aborted) {
           process.stdout.write('\n')
         }
       } finally {
