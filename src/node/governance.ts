@@ -61,6 +61,8 @@ export interface GovernanceServiceOptions {
   readonly pollMs?: number
   /** Snapshot after this many newly applied entries (default 10,000). */
   readonly snapshotEvery?: number
+  /** Entries read from the store at a time while replaying (default 4096). */
+  readonly replayPage?: number
   /** Author-claimed time of new entries (default `Date.now`; governance never trusts it). */
   readonly now?: () => number
 }
@@ -149,7 +151,7 @@ export class GovernanceService implements NodeComponent, GovernanceAccess {
         // In pages, so a replay from genesis never holds the whole log in memory.
         while (this.#state.lastIndex + 1 < cp.size) {
           const from = this.#state.lastIndex + 1
-          const page = store.entries(from, Math.min(cp.size, from + REPLAY_PAGE))
+          const page = store.entries(from, Math.min(cp.size, from + (this.#options.replayPage ?? REPLAY_PAGE)))
           if (page.length === 0) throw new CommonsError('governance_log_gap', `log entries ${from}… missing below final checkpoint ${cp.size}`)
           for (const stored of page) {
             applyEntry(this.#state, { entry: parseStoredEntry(stored.bytes), index: stored.index, time: this.#lastTime })

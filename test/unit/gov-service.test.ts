@@ -10,9 +10,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildApi } from '../../src/api/index.js'
 import { govRoutes } from '../../src/api/routes/gov.js'
-import { stateRoot } from '../../src/governance/index.js'
+import { applyEntry, initialState, stateRoot } from '../../src/governance/index.js'
 import { bytesToHex, type KeyPair } from '../../src/identity/index.js'
-import { encodeEntry, networkIdOf, signEntry, type Genesis } from '../../src/ledger/index.js'
+import { encodeEntry, networkIdOf, parseStoredEntry, signEntry, type Genesis } from '../../src/ledger/index.js'
 import { GovernanceService, SNAPSHOT_FILE } from '../../src/node/governance.js'
 import { FakeInferenceService } from '../fixtures/fake-inference-service.js'
 import { GENESIS_TIME, HOUR, idOf, modelManifest, serviceSetup as setup, serviceMembers as members, testKey } from './gov-harness.js'
@@ -135,5 +135,39 @@ test('routes: a node without a log answers 503', async () => {
     assert.equal(res.json().error.code, 'governance_unavailable')
   } finally {
     await app.close()
+  }
+})
+
+test('service: a replay across pages and several checkpoints equals the reducer applied directly', async () => {
+  const { genesis, store, w, dir, cleanup } = setup()
+  const service = new GovernanceService({ store, genesis, keyPair: node, submit: w.submit, dataDir: dir, pollMs: 60_000, replayPage: 64 })
+  try {
+    const network = networkIdOf(genesis)
+    const fed: Array<{ bytes: Uint8Array; epoch: number }> = []
+    const seqs = [0, 0, 0]
+    for (let epoch = 0; epoch < 3; epoch++) {
+      for (let i = 0; i < 200; i++) {
+        const key = members[i % 3]!
+        const body = i % 50 === 0 ? { title: `p${epoch}-${i}`, action: { type: 'amend-constitution', text: `t${i}` } } : { proposal: 0, choice: i % 2 === 0 ? 'yes' : 'no' }
+        const kind = i % 50 === 0 ? 'propose' : 'vote'
+        const bytes = encodeEntry(signEntry({ network, kind, seq: ++seqs[i % 3]!, time: 0, body } as never, key))
+        w.submit(bytes)
+        fed.push({ bytes, epoch })
+      }
+      w.endEpoch(epoch)
+    }
+    await service.start()
+    assert.equal(service.state().lastIndex + 1, store.size())
+    // The same entries straight into a fresh reducer, with the times the checkpoints give them.
+    const direct = initialState(genesis)
+    store.entries(0, store.size()).forEach((e, index) => {
+      const epoch = fed[index]?.epoch ?? 2
+      applyEntry(direct, { entry: parseStoredEntry(e.bytes), index, time: GENESIS_TIME + (epoch + 1) * HOUR })
+    })
+    assert.equal(service.stateRoot(), stateRoot(direct))
+    assert.ok(Object.keys(service.state().proposals).length > 0)
+  } finally {
+    await service.stop()
+    cleanup()
   }
 })
