@@ -21,9 +21,14 @@ function run(command: string, args: readonly string[], cwd: string): void {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed with status ${result.status}`)
 }
 
-/** Clones and builds the native tools if they are not cached yet (minutes on 2 cores). */
-export function ensureNativeTools(): { llamaBench: string; llamaServer: string } {
-  if (existsSync(llamaBenchPath) && existsSync(llamaServerPath)) return { llamaBench: llamaBenchPath, llamaServer: llamaServerPath }
+/**
+ * Clones and builds the native tools (`llama-bench`, `llama-server`, or the ones named) if they
+ * are not cached yet (tens of minutes on 2 busy cores).
+ */
+export function ensureNativeTools(targets: ReadonlyArray<'llama-bench' | 'llama-server'> = ['llama-bench', 'llama-server']): void {
+  const paths = { 'llama-bench': llamaBenchPath, 'llama-server': llamaServerPath }
+  const missing = targets.filter((t) => !existsSync(paths[t]))
+  if (missing.length === 0) return
   if (!existsSync(sourceDir)) run('git', ['clone', '--quiet', bundle, sourceDir], repoRoot)
   if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
     run('cmake', [
@@ -32,8 +37,7 @@ export function ensureNativeTools(): { llamaBench: string; llamaServer: string }
       '-DGGML_CUDA=OFF', '-DGGML_VULKAN=OFF', '-DGGML_METAL=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF',
     ], sourceDir)
   }
-  run('cmake', ['--build', 'build', '-j2', '--target', 'llama-bench', 'llama-server'], sourceDir)
-  return { llamaBench: llamaBenchPath, llamaServer: llamaServerPath }
+  run('cmake', ['--build', 'build', '-j2', '--target', ...missing], sourceDir)
 }
 
 /** Text-generation speed of native llama.cpp: `llama-bench -p 0 -n <tokens>` (tg test). */

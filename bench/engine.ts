@@ -112,6 +112,12 @@ async function withTimeout<T>(label: string, body: () => Promise<T>): Promise<T 
   }
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
 /** Part 1: decode tok/s of the engine vs `llama-bench` tg, alternating runs. */
 async function measureDecode(): Promise<Record<string, unknown>> {
   const engine = await loadLlamaEngine({ modelPath, name: 'bench', parallel: 1, threads, contextSize: CONTEXT_PER_SLOT })
@@ -119,10 +125,11 @@ async function measureDecode(): Promise<Record<string, unknown>> {
   const engineRuns: number[] = []
   try {
     await engineDecode(engine) // warm-up: page in the weights
-    for (let i = 0; i < rounds; i++) {
-      nativeRuns.push(llamaBenchDecode(modelPath, { threads, tokens: DECODE_TOKENS, repetitions: 3 }))
-      for (let j = 0; j < 3; j++) engineRuns.push(await engineDecode(engine))
-      log(`decode round ${i}: native ${nativeRuns.at(-1)!.toFixed(1)} tok/s, engine ${engineRuns.slice(-3).map((r) => r.toFixed(1)).join(' ')} tok/s`)
+    // Single runs, strictly alternating, so both sides see the same background load.
+    for (let i = 0; i < 3 * rounds; i++) {
+      nativeRuns.push(llamaBenchDecode(modelPath, { threads, tokens: DECODE_TOKENS, repetitions: 1 }))
+      engineRuns.push(await engineDecode(engine))
+      log(`decode run ${i}: native ${nativeRuns.at(-1)!.toFixed(1)} tok/s, engine ${engineRuns.at(-1)!.toFixed(1)} tok/s`)
     }
   } finally {
     await engine.unload()
@@ -131,6 +138,7 @@ async function measureDecode(): Promise<Record<string, unknown>> {
     nativeTokPerS: Math.max(...nativeRuns),
     engineTokPerS: Math.max(...engineRuns),
     ratio: Math.max(...engineRuns) / Math.max(...nativeRuns),
+    medianRatio: median(engineRuns) / median(nativeRuns),
     floor: 0.95,
     nativeRuns,
     engineRuns,
@@ -139,7 +147,7 @@ async function measureDecode(): Promise<Record<string, unknown>> {
 
 export async function run(): Promise<Record<string, unknown>> {
   ensureBenchModel()
-  if (parts.has('decode') || parts.has('concurrent')) ensureNativeTools()
+  ensureNativeTools([...(parts.has('decode') ? ['llama-bench' as const] : []), ...(parts.has('concurrent') ? ['llama-server' as const] : [])])
   log(`model ${modelPath}, threads ${threads}, rounds ${rounds}`)
 
   // 1. decode: engine vs llama-bench tg, alternating.
@@ -183,6 +191,7 @@ export async function run(): Promise<Record<string, unknown>> {
       nativeTokPerS: Math.max(...native),
       commonsTokPerS: Math.max(...ours),
       ratio: Math.max(...ours) / Math.max(...native),
+      medianRatio: median(ours) / median(native),
       floor: 1.0,
       nativeRuns: native,
       commonsRuns: ours,
@@ -216,6 +225,7 @@ export async function run(): Promise<Record<string, unknown>> {
       directTokPerS: Math.max(...direct),
       httpTokPerS: Math.max(...http),
       ratio: Math.max(...http) / Math.max(...direct),
+      medianRatio: median(http) / median(direct),
       floor: 0.97,
       directRuns: direct,
       httpRuns: http,
