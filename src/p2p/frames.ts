@@ -9,7 +9,10 @@ import { SamplingParamsSchema, SignedReceiptSchema } from './receipt.js'
  * it-length-prefixed).
  *
  *   gateway → worker:  request
- *   worker → gateway:  token*  then  (receipt | error)
+ *   worker → gateway:  (token | alive)*  then  (receipt | error)
+ *
+ * `alive` frames say "still working" while the job waits in the queue or in prefill, so the
+ * gateway's stall timer measures silence, not a long queue.
  *
  * Every frame from a peer is untrusted: `parseFrame` size-checks, JSON-parses and zod-validates
  * it before anything reads a field.
@@ -70,12 +73,15 @@ export const ErrorFrameSchema = z.strictObject({
   status: z.number().int().min(400).max(599),
 })
 
-export const WorkerFrameSchema = z.discriminatedUnion('type', [TokenFrameSchema, ReceiptFrameSchema, ErrorFrameSchema])
+export const AliveFrameSchema = z.strictObject({ type: z.literal('alive') })
+
+export const WorkerFrameSchema = z.discriminatedUnion('type', [TokenFrameSchema, AliveFrameSchema, ReceiptFrameSchema, ErrorFrameSchema])
 
 export type RequestFrame = z.infer<typeof RequestFrameSchema>
 export type TokenFrame = z.infer<typeof TokenFrameSchema>
 export type ReceiptFrame = z.infer<typeof ReceiptFrameSchema>
 export type ErrorFrame = z.infer<typeof ErrorFrameSchema>
+export type AliveFrame = z.infer<typeof AliveFrameSchema>
 export type WorkerFrame = z.infer<typeof WorkerFrameSchema>
 
 const encoder = new TextEncoder()

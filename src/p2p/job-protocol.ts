@@ -32,6 +32,8 @@ export interface JobWorkerOptions {
   readonly requestTimeoutMs?: number
   /** Inbound job streams open at once, over all peers (default 256). */
   readonly maxInboundStreams?: number
+  /** A job silent this long gets an `alive` frame, so gateways do not take a queue for a stall (default 1 s). */
+  readonly aliveIntervalMs?: number
 }
 
 /** The worker side of `/commons/job/1`. A `Startable`: `start` registers the handler, `stop` removes it. */
@@ -108,15 +110,28 @@ export class JobWorker {
     const request: InferenceRequest = frame.request
     const streamed: GeneratedToken[] = []
     let result: GenerateResult & { model: string }
+    let lastSent = performance.now()
+    const aliveMs = this.#options.aliveIntervalMs ?? 1_000
+    const alive = setInterval(() => {
+      if (performance.now() - lastSent < aliveMs) return
+      lastSent = performance.now()
+      try {
+        writer.write({ type: 'alive' })
+      } catch {
+        // The stream is gone; the generation is being aborted.
+      }
+    }, aliveMs)
     try {
       result = await service.generate(request, {
         signal,
         onToken: (t) => {
           streamed.push(t)
+          lastSent = performance.now()
           writer.write({ type: 'token', index: t.index, id: t.id, text: t.text, logprob: t.logprob })
         },
       })
     } catch (err) {
+      clearInterval(alive)
       if (signal.aborted) return
       const e = err instanceof CommonsError ? err : new CommonsError('internal_error', 'the worker failed to run the job', { status: 500 })
       try {
@@ -128,6 +143,7 @@ export class JobWorker {
       }
       return
     }
+    clearInterval(alive)
     if (signal.aborted || result.finishReason === 'abort') {
       stream.abort(new Error('job cancelled'))
       return
@@ -253,7 +269,9 @@ export async function runRemoteJob(
       decoder.push(chunk)
       for (let body = decoder.next(); body !== undefined; body = decoder.next()) {
         const frame = parseWorkerFrame(body)
-        lastFrameAt = performance.now()
+        // `alive` only counts while no token has come (queue, prefill): once decoding, a worker
+        // whose engine hangs but whose event loop still ticks must not hold the job forever.
+        if (frame.type !== 'alive' || tokens.length === 0) lastFrameAt = performance.now()
         if (frame.type === 'token') {
           const expected = resumed.length + tokens.length
           if (frame.index !== expected) throw new MalformedFrameError(`token index ${frame.index}, expected ${expected}`)
@@ -262,6 +280,7 @@ export async function runRemoteJob(
           options.onToken?.({ index: frame.index, id: frame.id, text: frame.text, logprob: frame.logprob })
           continue
         }
+        if (frame.type === 'alive') continue
         if (frame.type === 'error') throw new RemoteJobError(frame.code, frame.message, frame.status)
         const all = [...resumed, ...tokens]
         const problem = checkReceipt(frame.signed, {

@@ -35,7 +35,7 @@ before(async () => {
   service = new FakeInferenceService(bytesToHex(workerKey.publicKey))
   workerMetrics = createP2pMetrics(new Registry())
   gatewayMetrics = createP2pMetrics(new Registry())
-  worker = new JobWorker({ host: workerHost, keyPair: workerKey, metrics: workerMetrics, service, limits: { ratePerSecond: 1000, burst: 1000, maxConcurrent: 4 } })
+  worker = new JobWorker({ host: workerHost, keyPair: workerKey, metrics: workerMetrics, service, limits: { ratePerSecond: 1000, burst: 1000, maxConcurrent: 4 }, aliveIntervalMs: 100 })
   await worker.start()
   target = { nodeId: bytesToHex(workerKey.publicKey), peerId: workerHost.peerId }
 })
@@ -198,6 +198,16 @@ test('a worker that goes silent mid-stream is reported lost after the stall time
     await assert.rejects(runRemoteJob(gatewayHost, gatewayKey, gatewayMetrics, t, 's1', request(), { stallTimeoutMs: 300, onToken: (x) => seen.push(x.id) }), WorkerLostError)
     assert.deepEqual(seen, [5])
   })
+})
+
+test('a queued job sends alive frames and is not mistaken for a stalled one', async () => {
+  service.queueDelayMs = 700
+  try {
+    const out = await runRemoteJob(gatewayHost, gatewayKey, gatewayMetrics, target, 'slow', request({ params: fakeParams({ maxTokens: 2 }) }), { stallTimeoutMs: 400 })
+    assert.equal(out.result.tokens.length, 2)
+  } finally {
+    service.queueDelayMs = 0
+  }
 })
 
 test('a dial to a worker that is gone fails fast with WorkerLostError', async () => {

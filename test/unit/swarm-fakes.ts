@@ -22,6 +22,8 @@ export function fakeToken(seed: number, t: number): number {
 export class FakeInferenceService implements InferenceService {
   readonly nodeId: string
   tokenDelayMs: number
+  /** Wait before the first token (a queue or a long prefill). */
+  queueDelayMs = 0
   /** Fails every job with this error, when set. */
   failWith: CommonsError | undefined
   aborted = 0
@@ -40,6 +42,7 @@ export class FakeInferenceService implements InferenceService {
     this.started++
     if (request.model !== 'fake' && request.model !== FAKE_SHA) throw new CommonsError('model_not_found', `no model ${request.model}`, { status: 404 })
     if (this.failWith !== undefined) throw this.failWith
+    if (this.queueDelayMs > 0) await new Promise((r) => setTimeout(r, this.queueDelayMs))
     const resume = request.resumeTokens ?? []
     const tokens = [...resume]
     let text = ''
