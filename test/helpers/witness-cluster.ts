@@ -119,7 +119,7 @@ export class WitnessCluster {
       created: Date.now(),
       members: [],
       witnesses: this.witnesses,
-      epochMs: options.epochMs ?? 1000,
+      epochMs: options.epochMs ?? 2000,
     })
     this.network = networkIdOf(this.genesis)
     this.genesisPath = join(this.root, 'genesis.json')

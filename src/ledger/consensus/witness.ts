@@ -17,7 +17,7 @@ import { decodeEntry, type DecodedEntry } from '../entry.js'
 import { leafHash } from '../merkle.js'
 import { TreeAppender } from '../tree.js'
 import type { LogStore, StoredCheckpoint } from '../log-store.js'
-import type { EpochBatch, BatchTree } from './batch.js'
+import { batchId, type EpochBatch, type BatchTree } from './batch.js'
 import type { ForkProof } from './fork-proof.js'
 import type { ConsensusMessage } from './messages.js'
 import type { TimeoutSchedule } from './tendermint.js'
@@ -43,6 +43,12 @@ export const WITNESS_TOPIC = '/commons/log/witness/1'
 const STATE_FILE = 'consensus-state.json'
 /** How many recent decision certificates a witness keeps to let a lagging witness catch up. */
 const MAX_CATCH_UP_HEIGHTS = 256
+/** Pending entries re-published per re-gossip tick (oldest first). */
+const MAX_REPUBLISHED_ENTRIES = 64
+
+function batchIdShort(batch: EpochBatch): string {
+  return batchId(batch).slice(0, 4)
+}
 
 function heightOf(gossip: WitnessGossip): number | null {
   if (gossip.kind === 'consensus') return gossip.message.height
@@ -140,7 +146,8 @@ export class WitnessService {
     const state = this.core?.state
     const votes: Record<string, string> = {}
     for (const [r, log] of Object.entries(state?.rounds ?? {})) {
-      votes[r] = `P${log.proposal === null ? 0 : 1} pv${Object.keys(log.prevotes).length} pc${Object.keys(log.precommits).length}`
+      const ids = (votes: Record<string, { valueId: string | null }>) => Object.values(votes).map((v) => (v.valueId ?? 'nil').slice(0, 4)).join(',')
+      votes[r] = `P${log.proposal === null ? '-' : batchIdShort(log.proposal.value)} pv[${ids(log.prevotes)}] pc[${ids(log.precommits)}]`
     }
     return {
       height: state?.height ?? 0,
@@ -191,8 +198,10 @@ export class WitnessService {
     const tick = (): void => {
       if (!this.running || this.core === null) return
       this.perform(this.core.regossip())
-      // Entries that are still pending are re-announced too: a witness that was down needs them.
-      for (const d of this.undelivered) for (const h of d.batch.entries) this.republishEntry(h)
+      // Entries that are not final yet are re-announced too: a publish before the peers'
+      // subscriptions were known reached nobody, and a witness that was down needs them.
+      let budget = MAX_REPUBLISHED_ENTRIES
+      for (const h of this.known.keys()) if (budget-- > 0) this.republishEntry(h)
       this.regossipTimer = setTimeout(tick, every)
     }
     this.regossipTimer = setTimeout(tick, every)
