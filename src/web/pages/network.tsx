@@ -10,7 +10,7 @@ export interface PeerView {
   addrs?: string[]
   models?: { name?: string; sha256: string; contextSize?: number }[]
   freeSlots?: number
-  slots?: number
+  parallel?: number
   queueDepth?: number
   tokensPerSecond?: number
   version?: string
@@ -62,17 +62,17 @@ function useThroughput(): number[] {
 }
 
 export function NetworkPage() {
-  const peers = useJson<{ peers: PeerView[] }>('/api/peers', POLL_MS)
+  const peers = useJson<{ nodeId: string; peerId: string; connections: number; workers: PeerView[] }>('/api/peers', POLL_MS)
   const health = useJson<Record<string, unknown>>('/healthz', POLL_MS)
   const throughput = useThroughput()
-  const list = peers.data?.peers ?? []
+  const list = peers.data?.workers ?? []
   const workers = list.filter((p) => (p.models?.length ?? 0) > 0)
   const slots = workers.reduce((n, p) => n + (p.freeSlots ?? 0), 0)
   const speed = workers.reduce((n, p) => n + (p.tokensPerSecond ?? 0), 0)
   return (
     <div class="stack">
       <div class="stats">
-        <Stat label="peers" value={list.length} />
+        <Stat label="connected peers" value={peers.data?.connections ?? '—'} />
         <Stat label="workers" value={workers.length} />
         <Stat label="free slots" value={slots} />
         <Stat label="measured tok/s" value={speed.toFixed(1)} />
@@ -82,7 +82,7 @@ export function NetworkPage() {
       </Card>
       <Card title="Peers and workers" actions={<span class="muted small">live, every {POLL_MS / 1000} s</span>}>
         <ErrorNote error={peers.error ?? health.error} />
-        {list.length === 0 && !peers.loading && <Empty>No peers yet. Start more nodes with `commons swarm --nodes 3`.</Empty>}
+        {list.length === 0 && !peers.loading && <Empty>No worker has announced itself yet. Start more nodes with `commons swarm --nodes 3`.</Empty>}
         {list.length > 0 && (
           <div class="table-wrap">
             <table>
@@ -103,7 +103,10 @@ export function NetworkPage() {
                       <Id value={p.nodeId} /> {p.self && <span class="tag">this node</span>}
                     </td>
                     <td>{(p.models ?? []).map((m) => m.name ?? m.sha256.slice(0, 8)).join(', ') || '—'}</td>
-                    <td>{p.freeSlots ?? '—'}</td>
+                    <td>
+                      {p.freeSlots ?? '—'}
+                      {p.parallel !== undefined && <span class="muted"> / {p.parallel}</span>}
+                    </td>
                     <td>{p.queueDepth ?? '—'}</td>
                     <td>{p.tokensPerSecond?.toFixed(1) ?? '—'}</td>
                     <td>{p.version ?? '—'}</td>
