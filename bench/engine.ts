@@ -202,23 +202,24 @@ export async function run(): Promise<Record<string, unknown>> {
   const streaming = !parts.has('streaming') ? 'skipped' : await withTimeout('streaming', async () => {
     const direct: number[] = []
     const http: number[] = []
+    // Both sides up at once (the idle one costs nothing), runs strictly alternating.
     const engine8 = await loadLlamaEngine({ modelPath, name: 'bench', parallel: CONCURRENT, threads, contextSize: CONTEXT_PER_SLOT })
-    try {
-      await engineDecode(engine8)
-      for (let i = 0; i < rounds; i++) direct.push(await engineDecode(engine8))
-    } finally {
+    const node = await startCommons(dataDir, ourPort, CONCURRENT).catch(async (error: unknown) => {
       await engine8.unload()
-    }
-    const node = await startCommons(dataDir, ourPort, CONCURRENT)
+      throw error
+    })
     try {
       const name = await servedModel(node)
-      await streamCompletion(node.baseUrl, { model: name, prompt: prompts[0], max_tokens: DECODE_TOKENS + 1, temperature: 0 })
-      for (let i = 0; i < rounds; i++) {
-        const m = await streamCompletion(node.baseUrl, { model: name, prompt: prompts[0], max_tokens: DECODE_TOKENS + 1, temperature: 0 })
-        http.push(streamDecodeRate(m))
+      const body = { model: name, prompt: prompts[0], max_tokens: DECODE_TOKENS + 1, temperature: 0 }
+      await engineDecode(engine8)
+      await streamCompletion(node.baseUrl, body)
+      for (let i = 0; i < 2 * rounds; i++) {
+        direct.push(await engineDecode(engine8))
+        http.push(streamDecodeRate(await streamCompletion(node.baseUrl, body)))
       }
     } finally {
       await node.stop()
+      await engine8.unload()
     }
     log(`streaming: direct ${direct.map((r) => r.toFixed(1)).join(' ')}, http ${http.map((r) => r.toFixed(1)).join(' ')}`)
     return {
