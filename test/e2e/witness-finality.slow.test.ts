@@ -83,10 +83,13 @@ test('a censoring proposer cannot keep out an entry that the other witnesses hol
       FINAL_WITHIN_MS,
       'a height before the censor proposes',
     )
+    // Once every correct witness has signed its set of height h, the entry can only be in later sets.
+    await Promise.all(honest.map((p) => p.waitFor((l) => l.event === 'height-started' && l.height === started.height, FINAL_WITHIN_MS, `height ${started.height as number}`)))
     for (const p of honest) p.submit(target.bytes)
     await waitFinal(honest, [target.hash])
     const decided = honest[0]!.lines.find((l) => l.event === 'decided' && (l.entries as string[]).includes(target.hash))!
     const censoredAt = cluster.procs[censor]!.lines.filter((l) => l.event === 'censored').map((l) => l.height as number)
+    assert.ok(censoredAt.length > 0, 'the censor did propose a batch without the entry')
     if (decided.height === (started.height as number) + 1) {
       assert.ok(censoredAt.includes(decided.height as number), 'the censor tried at that height')
       assert.ok((decided.round as number) >= 1, 'its round-0 proposal was refused')
