@@ -16,6 +16,7 @@ import { Lifecycle, type NodeComponent, type Startable } from './lifecycle.js'
 import { assertPortFree } from './port-check.js'
 import { resolveModel, type ResolvedModel, type TinyModelProvider } from './resolve-model.js'
 import { createSwarm } from './swarm.js'
+import { createLogParts } from './log.js'
 import { peersRoutes } from '../api/routes/peers.js'
 import type { SwarmNode } from '../scheduler/index.js'
 
@@ -132,11 +133,13 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
       },
     }
 
+    // Every node keeps the log (a local one-witness network until `commons init` says otherwise).
+    const logParts = createLogParts(ctx)
     let extras: Lifecycle | undefined
     const extrasComponent: NodeComponent = {
       name: 'components',
       async start() {
-        extras = new Lifecycle(deps.components?.(ctx) ?? [], (event, name) => logger.info({ component: name }, event))
+        extras = new Lifecycle([...logParts.components, ...(deps.components?.(ctx) ?? [])], (event, name) => logger.info({ component: name }, event))
         await extras.start()
       },
       async stop() {
@@ -157,7 +160,7 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
           cors: config.cors,
           nodeId,
           // The web UI (at `/`) is part of every node, registered last so API routes win.
-          plugins: [peersRoutes(() => (swarm === undefined ? undefined : swarm.peers())), ...(deps.plugins?.(ctx) ?? []), webRoutes],
+          plugins: [peersRoutes(() => (swarm === undefined ? undefined : swarm.peers())), ...logParts.plugins, ...(deps.plugins?.(ctx) ?? []), webRoutes],
         })
         closeHttp = () => app.close()
         try {

@@ -9,19 +9,22 @@ export interface TallyView {
   abstain: number
 }
 
+/** A proposal as `/api/gov/proposals` lists it (src/governance/queries.ts). */
 export interface ProposalView {
-  id: string
-  kind: string
-  title?: string
-  summary?: string
+  /** The log index of its `propose` entry. */
+  id: number
+  type: string
+  title: string
   proposer: string
   status: string
   tally: TallyView
+  /** True while the vote is open: the tally may still change. */
+  provisional: boolean
   electorate: number
-  /** Minimum share of the electorate that must vote, in [0, 1]. */
-  quorum: number
-  /** Share of yes among yes+no needed to pass, in [0, 1]. */
-  threshold: number
+  /** Participation needed, in basis points of the electorate. */
+  quorumBps: number
+  /** Share of yes among yes+no needed to pass, in basis points. */
+  thresholdBps: number
   votingStartsAt?: number
   votingEndsAt?: number
   myVote?: string | null
@@ -30,9 +33,10 @@ export interface ProposalView {
 
 export interface MemberView {
   id: string
+  status: string
   since?: number
   vouchedBy?: string[]
-  delegate?: string | null
+  delegatesTo?: string | null
 }
 
 const POLL_MS = 2000
@@ -41,12 +45,17 @@ function pct(x: number): string {
   return `${Math.round(x * 100)}%`
 }
 
+function bps(x: number): string {
+  return `${(x / 100).toFixed(x % 100 === 0 ? 0 : 1)}%`
+}
+
 function when(ms: number | undefined): string {
   return ms === undefined ? '—' : new Date(ms).toLocaleString()
 }
 
 function TallyBar(props: { proposal: ProposalView }) {
-  const { tally, electorate, quorum } = props.proposal
+  const { tally, electorate, quorumBps } = props.proposal
+  const quorum = quorumBps / 10_000
   const total = Math.max(1, electorate)
   const voted = tally.yes + tally.no + tally.abstain
   return (
@@ -58,7 +67,7 @@ function TallyBar(props: { proposal: ProposalView }) {
         <span class="quorum" style={{ left: pct(quorum) }} title={`quorum ${pct(quorum)}`} />
       </div>
       <div class="tally-text" data-testid="tally">
-        yes {tally.yes} · no {tally.no} · abstain {tally.abstain} · turnout {voted}/{electorate} (quorum {pct(quorum)})
+        yes {tally.yes} · no {tally.no} · abstain {tally.abstain} · turnout {voted}/{electorate} (quorum {bps(quorumBps)})
       </div>
     </div>
   )
@@ -80,17 +89,19 @@ function ProposalCard(props: { proposal: ProposalView; onChange: () => void }) {
       setBusy(false)
     }
   }
-  const open = p.status === 'voting' || p.status === 'pending'
+  const open = p.status === 'voting'
   return (
     <article class="proposal" data-testid="proposal" data-id={p.id}>
       <header>
-        <span class={`tag status-${p.status}`}>{p.status}</span> <strong>{p.title ?? p.kind}</strong>
-        <span class="muted small"> · {p.kind} · by <Id value={p.proposer} /></span>
+        <span class={`tag status-${p.status}`}>{p.status}</span> <strong>{p.title}</strong>
+        <span class="muted small">
+          {' '}
+          · #{p.id} · {p.type} · by <Id value={p.proposer} />
+        </span>
       </header>
-      {p.summary && <p>{p.summary}</p>}
       <TallyBar proposal={p} />
       <p class="muted small">
-        voting {when(p.votingStartsAt)} → {when(p.votingEndsAt)} · passes with {pct(p.threshold)} yes
+        voting {when(p.votingStartsAt)} → {when(p.votingEndsAt)} · passes with {bps(p.thresholdBps)} yes
         {p.entries && p.entries.length > 0 && (
           <>
             {' '}
@@ -122,7 +133,7 @@ function ProposalCard(props: { proposal: ProposalView; onChange: () => void }) {
   )
 }
 
-const PARAMETERS = ['votingPeriodMs', 'discussionDelayMs', 'quorum', 'timelockMs', 'vouchesRequired', 'maxDelegateShare'] as const
+const PARAMETERS = ['votingPeriodMs', 'discussionDelayMs', 'timelockMs', 'quorumBps', 'majorityBps', 'vouchesRequired', 'maxDelegateShareBps'] as const
 
 function NewProposal(props: { onCreated: () => void }) {
   const [kind, setKind] = useState<'set-parameter' | 'retire-model' | 'amend-constitution'>('set-parameter')
@@ -137,17 +148,17 @@ function NewProposal(props: { onCreated: () => void }) {
     setBusy(true)
     setError(null)
     try {
-      let body: Record<string, unknown>
+      let action: Record<string, unknown>
       if (kind === 'set-parameter') {
         const parsed = Number(value)
         if (value.trim() === '' || !Number.isFinite(parsed)) throw new ApiError(400, 'The value must be a number.', null)
-        body = { kind, title, name, value: parsed }
+        action = { type: kind, name, value: parsed }
       } else if (kind === 'retire-model') {
-        body = { kind, title, model: text.trim() }
+        action = { type: kind, sha256: text.trim() }
       } else {
-        body = { kind, title, text }
+        action = { type: kind, text }
       }
-      await postJson('/api/gov/propose', body)
+      await postJson('/api/gov/propose', { title, action })
       setTitle('')
       setValue('')
       setText('')
@@ -217,13 +228,15 @@ export function GovernancePage() {
   const list = proposals.data?.proposals ?? []
   const open = list.filter((p) => p.status === 'voting' || p.status === 'pending')
   const closed = list.filter((p) => !(p.status === 'voting' || p.status === 'pending'))
+  const active = members.data?.members.filter((m) => m.status === 'active').length
   return (
     <div class="stack">
       <div class="stats">
-        <Stat label="members" value={members.data?.members.length ?? '—'} />
+        <Stat label="active members" value={active ?? '—'} />
         <Stat label="open proposals" value={open.length} />
         <Stat label="state root" value={<Id value={state.data?.stateRoot} />} />
       </div>
+      <p class="lede">Entries you create here are signed by this node's key and become effective once a final checkpoint includes them.</p>
       <Card title="Open proposals">
         <ErrorNote error={proposals.error} />
         {open.length === 0 && <Empty>Nothing to vote on right now.</Empty>}
@@ -247,10 +260,11 @@ export function GovernancePage() {
           {members.data?.members.map((m) => (
             <li key={m.id}>
               <Id value={m.id} />
-              {m.delegate && (
+              {m.status !== 'active' && <span class="tag">{m.status}</span>}
+              {m.delegatesTo && (
                 <span class="muted small">
                   {' '}
-                  delegates to <Id value={m.delegate} />
+                  delegates to <Id value={m.delegatesTo} />
                 </span>
               )}
             </li>

@@ -1,0 +1,141 @@
+import { join } from 'node:path'
+import type { Message } from '@libp2p/gossipsub'
+import { govRoutes } from '../api/routes/gov.js'
+import { logRoutes } from '../api/routes/log.js'
+import type { ApiPlugin } from '../api/index.js'
+import { createGenesis, loadGenesis, writeGenesis, LogStore, type Genesis } from '../ledger/index.js'
+import { WitnessService, type WitnessPubSub } from '../ledger/consensus/witness.js'
+import { DB_FILE } from '../store/index.js'
+import { GovernanceService } from './governance.js'
+import type { NodeComponent } from './lifecycle.js'
+import type { NodeContext } from './node.js'
+
+/** Epoch length of the local network `commons start` creates on first run (see `commons init`). */
+export const LOCAL_EPOCH_MS = 1000
+
+/**
+ * Governance timing of that local network: one person on one laptop has nobody to wait for, so
+ * votes open at once, last the shortest period the hard limits allow, and take effect at the next
+ * epoch. Networks made with `commons init` keep the cautious defaults (days).
+ */
+export const LOCAL_GOVERNANCE_PARAMS = { discussionDelayMs: 0, votingPeriodMs: 60_000, timelockMs: 0 } as const
+
+/**
+ * The genesis in the data dir, or — on the very first start — a new local network in which this
+ * node is the only member and the only witness (k = 1 of n = 1): the whole system on one laptop
+ * (DESIGN.md, "One node, many roles"). `commons init` writes a different genesis beforehand.
+ */
+export function ensureGenesis(dataDir: string, nodeId: string): Genesis {
+  const existing = loadGenesis(dataDir)
+  if (existing !== undefined) return existing
+  const genesis = createGenesis({
+    network: 'commons-local',
+    created: Date.now(),
+    members: [nodeId],
+    witnesses: [nodeId],
+    epochMs: LOCAL_EPOCH_MS,
+    params: { ...LOCAL_GOVERNANCE_PARAMS },
+  })
+  writeGenesis(dataDir, genesis)
+  return genesis
+}
+
+/**
+ * A pubsub with no peers, for a node that runs without libp2p: its witness is the only one, so
+ * its consensus messages have nobody to reach (the service handles its own messages itself).
+ */
+class NoPeersPubSub implements WitnessPubSub {
+  subscribe(): void {}
+  unsubscribe(): void {}
+  async publish(): Promise<void> {}
+  addEventListener(_type: 'message', _listener: (event: CustomEvent<Message>) => void): void {}
+  removeEventListener(_type: 'message', _listener: (event: CustomEvent<Message>) => void): void {}
+}
+
+/** The log, its witness and governance as node components, and their HTTP routes. */
+export interface LogParts {
+  readonly components: readonly NodeComponent[]
+  readonly plugins: readonly ApiPlugin[]
+}
+
+/**
+ * Wires the log into a node: the SQLite log store (verified against the last final checkpoint on
+ * open), the witness service (Tendermint per epoch; over gossipsub when the node is in a swarm)
+ * and the governance service replaying final entries, plus `/api/log/*`, `/api/gov/*` and
+ * `/api/state`. Started after the swarm (the witness needs its pubsub) and stopped before it.
+ */
+export function createLogParts(ctx: NodeContext): LogParts {
+  let store: LogStore | undefined
+  let witness: WitnessService | undefined
+  let governance: GovernanceService | undefined
+  const genesis = ensureGenesis(ctx.dataDir, ctx.nodeId)
+
+  const storeComponent: NodeComponent = {
+    name: 'log-store',
+    async start() {
+      store = LogStore.open(join(ctx.dataDir, DB_FILE), { genesis })
+      ctx.logger.info({ network: store.network, size: store.size(), witnesses: genesis.witnesses.length, threshold: genesis.threshold }, 'log opened')
+    },
+    async stop() {
+      store?.close()
+      store = undefined
+    },
+  }
+
+  const witnessComponent: NodeComponent = {
+    name: 'witness',
+    async start() {
+      const pubsub: WitnessPubSub = ctx.swarm === undefined ? new NoPeersPubSub() : (ctx.swarm.host.services.pubsub as unknown as WitnessPubSub)
+      witness = new WitnessService({
+        store: store!,
+        keys: ctx.keyPair,
+        pubsub,
+        dataDir: ctx.dataDir,
+        onEvent: (event) => {
+          if (event.kind === 'decided') ctx.logger.debug({ height: event.height, size: event.size, final: event.final }, 'epoch decided')
+          else if (event.kind === 'fork-proof') ctx.logger.warn({ witness: event.witness, type: event.proofType }, 'fork proof: witness ignored from now on')
+          else if (event.kind === 'error') ctx.logger.warn({ message: event.message }, 'witness error')
+        },
+      })
+      witness.start()
+    },
+    async stop() {
+      witness?.stop()
+      witness = undefined
+    },
+  }
+
+  const governanceComponent: NodeComponent = {
+    name: 'governance',
+    async start() {
+      governance = new GovernanceService({
+        store: store!,
+        genesis,
+        keyPair: ctx.keyPair,
+        submit: (bytes) => witness!.submit(bytes),
+        dataDir: ctx.dataDir,
+        logger: ctx.logger,
+      })
+      await governance.start()
+    },
+    async stop() {
+      await governance?.stop()
+      governance = undefined
+    },
+  }
+
+  return {
+    components: [storeComponent, witnessComponent, governanceComponent],
+    plugins: [
+      logRoutes(
+        () => store,
+        (bytes) => {
+          const hash = witness!.submit(bytes)
+          // Accepted = new to this node's log; resubmitting an entry already in it is harmless.
+          return { hash, accepted: store?.indexOf(hash) === undefined }
+        },
+      ),
+      govRoutes({ governance: () => governance }),
+    ],
+  }
+}
