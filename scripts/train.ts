@@ -22,6 +22,11 @@ import { demoTokenizer } from '../src/training/tokenizer-cache.js'
 import { BpeCodec } from '../src/training/bpe.js'
 import { train, type StepInfo } from '../src/training/trainer.js'
 import { DEMO_MODEL, DEMO_TRAIN, QUICK_STEPS } from '../src/training/config.js'
+import { loadCheckpoint } from '../src/training/checkpoint.js'
+import { exportGguf, tokenizerSpecOf } from '../src/training/export.js'
+
+/** Where the shipped model goes (`--export`, or at the end of a complete full run). */
+const DEMO_GGUF = 'models/commons-demo.gguf'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -42,6 +47,10 @@ try {
   // not a git checkout: keep the environment's value
 }
 
+if (args.includes('--export')) await exportDemo()
+else await main()
+
+async function main(): Promise<void> {
 const corpus = loadCorpus()
 const vocab = demoTokenizer(corpus.train, corpus.sha256, DEMO_MODEL.vocabSize, cacheDir)
 const codec = new BpeCodec(vocab)
@@ -86,3 +95,23 @@ const summary = {
 }
 if (result.step === stopAtStep) writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2))
 log({ event: 'done', ...summary, losses: undefined, checkpoint: checkpointPath })
+if (!quick && result.step === DEMO_TRAIN.steps) await exportDemo()
+}
+
+/** Writes models/commons-demo.gguf (Q8_0) from the full run's final checkpoint. */
+async function exportDemo(): Promise<void> {
+  const ckpt = loadCheckpoint(join(cacheDir, 'full', 'checkpoint.bin'))
+  if (!ckpt || ckpt.header.step !== DEMO_TRAIN.steps) throw new Error(`the full run has not finished (checkpoint at step ${ckpt?.header.step ?? 0} of ${DEMO_TRAIN.steps})`)
+  const corpus = loadCorpus()
+  const vocab = demoTokenizer(corpus.train, corpus.sha256, DEMO_MODEL.vocabSize, cacheDir)
+  await exportGguf(DEMO_GGUF, {
+    name: 'commons-demo',
+    cfg: DEMO_MODEL,
+    params: ckpt.params,
+    tokenizer: tokenizerSpecOf(vocab),
+    type: 'Q8_0',
+    general: { license: 'Apache-2.0', description: 'Commons demo model: trained by npm run train on the public-domain KJV Bible' },
+  })
+  log({ event: 'exported', path: DEMO_GGUF, step: ckpt.header.step })
+}
+
