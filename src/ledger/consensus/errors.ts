@@ -1,12 +1,5 @@
 import { CommonsError } from '../../errors.js'
 
-/** A consensus message, epoch set, batch or fork proof from a peer that failed validation. */
-export class InvalidConsensusMessageError extends CommonsError {
-  constructor(message: string, cause?: unknown) {
-    super('invalid_consensus_message', message, { status: 400, cause })
-  }
-}
-
 /** The witness configuration (n, k, keys) cannot give Byzantine fault tolerance. */
 export class InvalidWitnessSetError extends CommonsError {
   constructor(message: string) {

@@ -23,4 +23,4 @@ export { buildBatch, validateBatch, censoredEntries, batchId, EpochBatchSchema, 
 export { verifyForkProof, epochSetFork, voteFork, forkProofId, ForkProofSchema, type ForkProof, type VoteForkProof } from './fork-proof.js'
 export { WitnessCore, WitnessGossipSchema, type WitnessGossip, type WitnessAction, type WitnessSnapshot, type LocalLog } from './witness-core.js'
 export { WitnessService, ENTRY_TOPIC, WITNESS_TOPIC, defaultTimeouts, epochEndSeconds, type WitnessEvent, type WitnessServiceOptions, type WitnessPubSub } from './witness.js'
-export { InvalidConsensusMessageError, InvalidWitnessSetError, InvalidForkProofError } from './errors.js'
+export { InvalidWitnessSetError, InvalidForkProofError } from './errors.js'
