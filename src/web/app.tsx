@@ -26,7 +26,7 @@ function parseRoute(route: string): { page: PagePath; rest: string[] } {
 export function App() {
   const route = useHashRoute()
   const { page, rest } = parseRoute(route)
-  const health = useJson<{ nodeId?: string; status?: string }>('/healthz', 10_000)
+  const health = useJson<{ node_id?: string | null; status?: string }>('/healthz', 10_000)
   const selected = page === 'log' && rest[0] !== undefined && /^\d+$/.test(rest[0]) ? Number(rest[0]) : null
   return (
     <>
@@ -49,7 +49,7 @@ export function App() {
           ))}
         </nav>
         <span class={`health ${health.error ? 'down' : 'up'}`} title={health.error ?? 'node is up'}>
-          {health.error ? 'offline' : <>node <Id value={health.data?.nodeId} /></>}
+          {health.error ? 'offline' : <>node <Id value={health.data?.node_id} /></>}
         </span>
       </header>
       <main id="main" tabIndex={-1}>
