@@ -62,6 +62,9 @@ export async function createHost(options: HostOptions): Promise<CommonsHost> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: options.mdns === false ? [] : [mdns({ interval: 2_000 })],
+    // A worker busy decoding can answer pings late; libp2p would then abort the connection and
+    // every job on it. Dead peers are still noticed: TCP close/reset, and the job stall timer.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     connectionManager: {
       maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       inboundConnectionThreshold: DEFAULT_INBOUND_CONNECTION_THRESHOLD,
