@@ -51,51 +51,51 @@ if (args.includes('--export')) await exportDemo()
 else await main()
 
 async function main(): Promise<void> {
-const corpus = loadCorpus()
-const vocab = demoTokenizer(corpus.train, corpus.sha256, DEMO_MODEL.vocabSize, cacheDir)
-const codec = new BpeCodec(vocab)
-const tokens = Int32Array.from(codec.encode(corpus.train))
-const valTokens = Int32Array.from(codec.encode(corpus.validation))
-const stopAtStep = quick ? QUICK_STEPS : DEMO_TRAIN.steps
-log({ event: 'start', quick, commit, corpusSha256: corpus.sha256, trainTokens: tokens.length, validationTokens: valTokens.length, model: DEMO_MODEL, train: DEMO_TRAIN, stopAtStep })
+  const corpus = loadCorpus()
+  const vocab = demoTokenizer(corpus.train, corpus.sha256, DEMO_MODEL.vocabSize, cacheDir)
+  const codec = new BpeCodec(vocab)
+  const tokens = Int32Array.from(codec.encode(corpus.train))
+  const valTokens = Int32Array.from(codec.encode(corpus.validation))
+  const stopAtStep = quick ? QUICK_STEPS : DEMO_TRAIN.steps
+  log({ event: 'start', quick, commit, corpusSha256: corpus.sha256, trainTokens: tokens.length, validationTokens: valTokens.length, model: DEMO_MODEL, train: DEMO_TRAIN, stopAtStep })
 
-const tty = process.stdout.isTTY === true
-const bar = tty
-  ? new cliProgress.SingleBar({ format: 'train |{bar}| {value}/{total} loss {loss} val {val} {tps} tok/s eta {eta_formatted}' }, cliProgress.Presets.shades_classic)
-  : undefined
-let started = false
-const onStep = (s: StepInfo) => {
-  if (bar) {
-    if (!started) bar.start(stopAtStep, s.step - 1, { loss: '-', val: '-', tps: '-' })
-    started = true
-    bar.update(s.step, { loss: s.loss.toFixed(3), val: s.valLoss?.toFixed(3) ?? '-', tps: Math.round(s.tokensPerSecond) })
-  } else log({ event: 'step', ...s })
-}
+  const tty = process.stdout.isTTY === true
+  const bar = tty
+    ? new cliProgress.SingleBar({ format: 'train |{bar}| {value}/{total} loss {loss} val {val} {tps} tok/s eta {eta_formatted}' }, cliProgress.Presets.shades_classic)
+    : undefined
+  let started = false
+  const onStep = (s: StepInfo) => {
+    if (bar) {
+      if (!started) bar.start(stopAtStep, s.step - 1, { loss: '-', val: '-', tps: '-' })
+      started = true
+      bar.update(s.step, { loss: s.loss.toFixed(3), val: s.valLoss?.toFixed(3) ?? '-', tps: Math.round(s.tokensPerSecond) })
+    } else log({ event: 'step', ...s })
+  }
 
-const controller = new AbortController()
-process.on('SIGINT', () => controller.abort())
-process.on('SIGTERM', () => controller.abort())
-// --max-seconds S: stop gracefully (checkpointing) after S seconds, to fit a time slot.
-const maxAt = args.indexOf('--max-seconds')
-if (maxAt >= 0) setTimeout(() => controller.abort(), Number(args[maxAt + 1]) * 1000).unref()
-const result = await train({ model: DEMO_MODEL, train: DEMO_TRAIN, tokens, valTokens, checkpointPath, stopAtStep, onStep, signal: controller.signal })
-bar?.stop()
-const summary = {
-  quick,
-  runId: result.runId,
-  commit,
-  seed: DEMO_TRAIN.seed,
-  steps: result.step,
-  tokensSeen: result.step * DEMO_TRAIN.batchSize * DEMO_MODEL.contextLength,
-  wallSeconds: result.wallSeconds,
-  finalTrainLoss: result.losses.slice(-20).reduce((a, b) => a + b, 0) / Math.min(20, result.losses.length),
-  valLoss: result.valLoss,
-  weightsSha256: result.weightsSha256,
-  losses: result.losses,
-}
-if (result.step === stopAtStep) writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2))
-log({ event: 'done', ...summary, losses: undefined, checkpoint: checkpointPath })
-if (!quick && result.step === DEMO_TRAIN.steps) await exportDemo()
+  const controller = new AbortController()
+  process.on('SIGINT', () => controller.abort())
+  process.on('SIGTERM', () => controller.abort())
+  // --max-seconds S: stop gracefully (checkpointing) after S seconds, to fit a time slot.
+  const maxAt = args.indexOf('--max-seconds')
+  if (maxAt >= 0) setTimeout(() => controller.abort(), Number(args[maxAt + 1]) * 1000).unref()
+  const result = await train({ model: DEMO_MODEL, train: DEMO_TRAIN, tokens, valTokens, checkpointPath, stopAtStep, onStep, signal: controller.signal })
+  bar?.stop()
+  const summary = {
+    quick,
+    runId: result.runId,
+    commit,
+    seed: DEMO_TRAIN.seed,
+    steps: result.step,
+    tokensSeen: result.step * DEMO_TRAIN.batchSize * DEMO_MODEL.contextLength,
+    wallSeconds: result.wallSeconds,
+    finalTrainLoss: result.losses.slice(-20).reduce((a, b) => a + b, 0) / Math.min(20, result.losses.length),
+    valLoss: result.valLoss,
+    weightsSha256: result.weightsSha256,
+    losses: result.losses,
+  }
+  if (result.step === stopAtStep) writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2))
+  log({ event: 'done', ...summary, losses: undefined, checkpoint: checkpointPath })
+  if (!quick && result.step === DEMO_TRAIN.steps) await exportDemo()
 }
 
 /** Writes models/commons-demo.gguf (Q8_0) from the full run's final checkpoint. */
