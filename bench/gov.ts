@@ -12,6 +12,7 @@
 import { bytesToHex, keyPairFromSecret, sha256, sha256Hex, sign, type KeyPair } from '../src/identity/index.js'
 import { createGenesis, entrySigningBytes, networkIdOf } from '../src/ledger/index.js'
 import { applyEntry, initialState, snapshotState, stateRoot, type FinalEntry, type LogEntry } from '../src/governance/index.js'
+import { seededRandom } from '../test/helpers/seeded-random.js'
 
 const N = Number(process.env.BENCH_GOV_ENTRIES ?? 100_000)
 const MEMBERS = 500
@@ -19,17 +20,6 @@ const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
 
-/** mulberry32: seeded, so every run replays the same history. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function key(family: string, i: number): KeyPair {
   return keyPairFromSecret(sha256(`bench-${family}-${i}`))
@@ -55,7 +45,7 @@ function benchManifest(i: number): Record<string, unknown> {
 }
 
 function generate(): { genesis: ReturnType<typeof createGenesis>; entries: FinalEntry[] } {
-  const rand = prng(42)
+  const rand = seededRandom(42)
   const members = Array.from({ length: MEMBERS }, (_, i) => key('member', i))
   const ids = members.map((k) => bytesToHex(k.publicKey))
   const genesis = createGenesis({

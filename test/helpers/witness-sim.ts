@@ -21,17 +21,9 @@ import {
 } from '../../src/ledger/consensus/witness-core.js'
 import type { TimeoutSchedule } from '../../src/ledger/consensus/tendermint.js'
 
-/** mulberry32: a tiny seeded PRNG, enough for test schedules. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from './seeded-random.js'
+
+export { seededRandom }
 
 /** Fixed witness keys: witness i's secret is sha256("commons-test-witness-i"). */
 export function witnessKeys(n: number): KeyPair[] {

@@ -12,18 +12,8 @@ import {
 } from '../../src/governance/index.js'
 import { CorruptSnapshotError } from '../../src/governance/errors.js'
 import { DAY, GovHarness, HOUR, idOf, modelManifest, testKey } from './gov-harness.js'
+import { seededRandom } from '../helpers/seeded-random.js'
 
-/** mulberry32: a tiny seeded PRNG so every failing history can be reproduced from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * A random history of real signed entries: vouches for a pool of candidates, proposals of every
@@ -32,7 +22,7 @@ function prng(seed: number): () => number {
  * reads that state to pick plausible proposal ids); returns the final entries in log order.
  */
 function randomHistory(seed: number, length: number): { h: GovHarness; entries: FinalEntry[] } {
-  const rand = prng(seed)
+  const rand = seededRandom(seed)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!
   // 24 members so that a 5% delegate cap allows one delegation per delegate.
   const h = new GovHarness({ members: 24, params: { maxDelegateShareBps: 500, quorumBps: 1000, admissionPeriodMs: 2 * DAY }, epochMs: 3 * HOUR })
@@ -90,7 +80,7 @@ test('determinism: random histories replayed by independent reducers, with extra
   for (let seed = 1; seed <= 10; seed++) {
     const { h, entries } = randomHistory(seed, 400)
     const reference = stateRoot(h.state)
-    const rand = prng(seed * 7919)
+    const rand = seededRandom(seed * 7919)
 
     // Instance B: its own initial state from the genesis; between entries, idle final checkpoints
     // move its clock (at times not later than the next entry's checkpoint).

@@ -22,18 +22,9 @@ import {
   storedHashCount,
   treeHashFromStore,
 } from '../../src/ledger/tree.js'
+import { seededRandom } from '../helpers/seeded-random.js'
 
-function prng(seed: number): () => number {
-  // mulberry32: small, deterministic, good enough to pick sizes and bits.
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = seed
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const rand = prng(20261125)
+const rand = seededRandom(20261125)
 const int = (n: number): number => Math.floor(rand() * n)
 
 const MAX = 10_000

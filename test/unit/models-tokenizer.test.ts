@@ -19,18 +19,8 @@ import {
   type TokenizerSpec,
 } from '../../src/models/tokenizer/index.js'
 import { TINY_CORPUS } from '../../src/models/tiny.js'
+import { seededRandom } from '../helpers/seeded-random.js'
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
 
 // Pieces that stress the pre-tokenizer: contractions (any case), whitespace of every kind,
 // \r\n runs, digits of other scripts, combining marks, CJK, emoji with ZWJ, unassigned code points.
@@ -67,7 +57,7 @@ function randomText(rand: () => number): string {
   return s
 }
 
-const rand = prng(20260101)
+const rand = seededRandom(20260101)
 // A vocabulary with merges learned partly from random multi-script text, so merges span
 // multi-byte characters, whitespace runs and digits, not only ASCII words.
 const corpus = TINY_CORPUS + Array.from({ length: 400 }, () => randomText(rand)).join(' ')
@@ -123,7 +113,7 @@ test('pre-tokenizer follows the qwen2 regex on known cases', () => {
 })
 
 test('encode equals node-llama-cpp tokenize on 1500 random multi-script strings', () => {
-  const r = prng(7)
+  const r = seededRandom(7)
   let compared = 0
   for (let i = 0; i < 1500; i++) {
     const text = randomText(r)
@@ -142,7 +132,7 @@ test('encode equals node-llama-cpp on the training text and its merges are used'
 })
 
 test('arbitrary UTF-8 round-trips exactly through both tokenizers', () => {
-  const r = prng(99)
+  const r = seededRandom(99)
   for (let i = 0; i < 500; i++) {
     const text = randomText(r) + randomText(r)
     assert.equal(tokenizer.decode(tokenizer.encode(text)), text)
