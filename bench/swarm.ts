@@ -3,45 +3,47 @@
  *   1. Streaming through a gateway → worker over libp2p (loopback) vs the worker's own API, in
  *      the same run, same requests, alternating: added time-to-first-token (p50, target < 15 ms)
  *      and added per-token latency (p50 of client arrival − engine emission, target < 1 ms).
- *      Both nodes are real (`createNode`, llama.cpp tiny model, HTTP, libp2p) in one process, so
- *      one clock times the engine's emission of each token and its arrival at the client.
+ *      The worker and the gateway are real nodes in their own processes (llama.cpp, HTTP,
+ *      libp2p); the worker records each token's emission time (`_swarm-worker.ts`), the client
+ *      here its arrival, both on the machine's clock (performance.timeOrigin + now()).
  *   2. The scheduler over 1,000 simulated workers and 10,000 jobs (`_swarm-sim.ts`): decision
  *      time (p99 < 1 ms) and mean queue wait vs an oracle running the same policy on true loads
  *      (within 10%), with stale-gossip-only and random baselines for scale.
  * Env: BENCH_SWARM_RUNS (default 20 streaming requests per path), BENCH_SWARM_TOKENS (64).
  */
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createNode, type CommonsNode } from '../src/node/index.js'
-import { loadLlamaEngine, type LlamaEngineOptions } from '../src/runtime/llama-engine.js'
-import type { Engine, GenerateOptions, GenerateRequest } from '../src/runtime/engine.js'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { simulate } from './_swarm-sim.js'
 
 const runs = Number(process.env.BENCH_SWARM_RUNS ?? 20)
 const maxTokens = Number(process.env.BENCH_SWARM_TOKENS ?? 64)
+const root = fileURLToPath(new URL('..', import.meta.url))
 
-/** Engine emission times of the tokens of the request running now (requests run one at a time). */
-let emitted: { text: string; at: number }[] = []
+const now = (): number => performance.timeOrigin + performance.now()
 
-function timedEngine(engine: Engine): Engine {
-  return new Proxy(engine, {
-    get(target, prop, receiver) {
-      if (prop === 'generate') {
-        return (request: GenerateRequest, options: GenerateOptions = {}) =>
-          target.generate(request, {
-            ...options,
-            onToken: (t) => {
-              emitted.push({ text: t.text, at: performance.now() })
-              options.onToken?.(t)
-            },
-          })
-      }
-      const v = Reflect.get(target, prop, receiver) as unknown
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
-    },
+type Lines = AsyncIterator<string>
+
+/** Reads the next stdout line of a child (bounded wait); readline's iterator buffers lines. */
+async function nextLine(lines: Lines, what: string, ms = 180_000): Promise<string> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)
   })
+  try {
+    const r = await Promise.race([lines.next(), timeout])
+    if (r.done === true) throw new Error(`${what} exited`)
+    return r.value
+  } finally {
+    clearTimeout(timer)
+  }
 }
+
+/** Engine emissions since the last call, from the worker process. */
+let dumpEmissions: () => Promise<{ text: string; at: number }[]> = async () => []
 
 interface StreamTiming {
   readonly ttftMs: number
@@ -51,8 +53,8 @@ interface StreamTiming {
 }
 
 async function streamOnce(url: string, model: string, seed: number): Promise<StreamTiming> {
-  emitted = []
-  const sent = performance.now()
+  await dumpEmissions()
+  const sent = now()
   const res = await fetch(`${url}/v1/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -63,7 +65,7 @@ async function streamOnce(url: string, model: string, seed: number): Promise<Str
   const decoder = new TextDecoder()
   let buffer = ''
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    const at = performance.now()
+    const at = now()
     buffer += decoder.decode(chunk, { stream: true })
     let cut: number
     while ((cut = buffer.indexOf('\n\n')) >= 0) {
@@ -75,11 +77,11 @@ async function streamOnce(url: string, model: string, seed: number): Promise<Str
       if (text !== '') arrivals.push({ text, at })
     }
   }
-  const produced = emitted.filter((e) => e.text !== '')
+  const produced = (await dumpEmissions()).filter((e) => e.text !== '')
   const perTokenMs: number[] = []
   // One SSE chunk per emitted token with text (no stop strings): match them in order.
   if (produced.length === arrivals.length) for (let i = 0; i < arrivals.length; i++) perTokenMs.push(arrivals[i]!.at - produced[i]!.at)
-  return { ttftMs: (arrivals[0]?.at ?? performance.now()) - sent, perTokenMs, text: arrivals.map((a) => a.text).join('') }
+  return { ttftMs: (arrivals[0]?.at ?? now()) - sent, perTokenMs, text: arrivals.map((a) => a.text).join('') }
 }
 
 function p50(xs: number[]): number {
@@ -90,20 +92,29 @@ function p50(xs: number[]): number {
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d
 
 async function streaming(): Promise<Record<string, unknown>> {
-  const root = mkdtempSync(join(tmpdir(), 'commons-bench-swarm-'))
-  const nodes: CommonsNode[] = []
+  const dir = mkdtempSync(join(tmpdir(), 'commons-bench-swarm-'))
+  const children: ChildProcess[] = []
+  const node = (args: string[]): { child: ChildProcess; lines: Lines } => {
+    const child = spawn(process.execPath, ['--import', './src/polyfill.js', '--import', 'tsx', ...args], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] })
+    children.push(child)
+    return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() }
+  }
   try {
-    const worker = createNode(
-      { port: 0, dataDir: join(root, 'worker'), parallel: 1, threads: 1, logLevel: 'warn', p2p: { port: 0, mdns: false } },
-      { loadEngine: async (o: LlamaEngineOptions) => timedEngine(await loadLlamaEngine(o)) },
-    )
-    nodes.push(worker)
-    await worker.start()
-    const p2p = worker.p2pAddrs.find((a) => !a.includes('/ws'))!
-    const gateway = createNode({ port: 0, dataDir: join(root, 'gateway'), worker: false, logLevel: 'warn', p2p: { port: 0, mdns: false, bootstrap: [p2p] } })
-    nodes.push(gateway)
-    await gateway.start()
-    const model = worker.model!.name
+    const w = node(['bench/_swarm-worker.ts', join(dir, 'worker')])
+    const ready = JSON.parse(await nextLine(w.lines, 'the worker')) as { url: string; p2p: string; model: string }
+    dumpEmissions = async () => {
+      w.child.stdin!.write('dump\n')
+      return JSON.parse(await nextLine(w.lines, 'emissions', 30_000)) as { text: string; at: number }[]
+    }
+    const g = node(['bin/commons.js', 'start', '--port', '0', '--data-dir', join(dir, 'gateway'), '--no-worker', '--no-mdns', '--bootstrap', ready.p2p, '--log-level', 'warn'])
+    let gatewayUrl: string | undefined
+    while (gatewayUrl === undefined) {
+      const line = await nextLine(g.lines, 'the gateway')
+      if (line.startsWith('API: ')) gatewayUrl = line.slice(5).replace(/\/v1$/, '')
+    }
+    const worker = { url: ready.url }
+    const gateway = { url: gatewayUrl }
+    const model = ready.model
     // Wait (bounded) until the gateway has the worker's capability record.
     for (let i = 0; i < 200; i++) {
       const peers = (await (await fetch(`${gateway.url}/api/peers`)).json()) as { workers: unknown[] }
@@ -111,18 +122,18 @@ async function streaming(): Promise<Record<string, unknown>> {
       await new Promise((r) => setTimeout(r, 100))
     }
     // Warm both paths (connection, stream setup, engine caches).
-    await streamOnce(worker.url!, model, 0)
-    await streamOnce(gateway.url!, model, 0)
+    await streamOnce(worker.url, model, 0)
+    await streamOnce(gateway.url, model, 0)
     const direct: StreamTiming[] = []
     const viaGateway: StreamTiming[] = []
     for (let i = 1; i <= runs; i++) {
       // Alternate which path goes first, so drift on this shared machine hits both alike.
       if (i % 2 === 0) {
-        direct.push(await streamOnce(worker.url!, model, i))
-        viaGateway.push(await streamOnce(gateway.url!, model, i))
+        direct.push(await streamOnce(worker.url, model, i))
+        viaGateway.push(await streamOnce(gateway.url, model, i))
       } else {
-        viaGateway.push(await streamOnce(gateway.url!, model, i))
-        direct.push(await streamOnce(worker.url!, model, i))
+        viaGateway.push(await streamOnce(gateway.url, model, i))
+        direct.push(await streamOnce(worker.url, model, i))
       }
       if (direct.at(-1)!.text !== viaGateway.at(-1)!.text) throw new Error(`seed ${i}: gateway text differs from the worker's`)
     }
@@ -139,8 +150,10 @@ async function streaming(): Promise<Record<string, unknown>> {
       pass: { ttftAddedUnder15ms: ttftGateway - ttftDirect < 15, perTokenAddedUnder1ms: tokGateway - tokDirect < 1 },
     }
   } finally {
-    for (const n of nodes.reverse()) await n.stop().catch(() => undefined)
-    rmSync(root, { recursive: true, force: true })
+    dumpEmissions = async () => []
+    for (const c of children) c.kill('SIGTERM')
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))))
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 
