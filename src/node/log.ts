@@ -3,7 +3,7 @@ import type { Message } from '@libp2p/gossipsub'
 import { govRoutes } from '../api/routes/gov.js'
 import { logRoutes } from '../api/routes/log.js'
 import type { ApiPlugin } from '../api/index.js'
-import { createGenesis, loadGenesis, writeGenesis, LogStore, type Genesis } from '../ledger/index.js'
+import { createGenesis, loadGenesis, writeGenesis, LogStore, LOG_PROTOCOL, serveLog, StreamLogPeer, syncFrom, type Genesis } from '../ledger/index.js'
 import { WitnessService, type WitnessPubSub } from '../ledger/consensus/witness.js'
 import { DB_FILE } from '../store/index.js'
 import { GovernanceService } from './governance.js'
@@ -18,6 +18,9 @@ export const LOCAL_EPOCH_MS = 1000
  * votes open at once, last the shortest period the hard limits allow, and take effect at the next
  * epoch. Networks made with `commons init` keep the cautious defaults (days).
  */
+/** How long a starting node waits for its bootstrap peers before catching up the log without them. */
+const BOOTSTRAP_WAIT_MS = 5000
+
 export const LOCAL_GOVERNANCE_PARAMS = { discussionDelayMs: 0, votingPeriodMs: 60_000, timelockMs: 0 } as const
 
 /**
@@ -75,11 +78,42 @@ export function createLogParts(ctx: NodeContext): LogParts {
     async start() {
       store = LogStore.open(join(ctx.dataDir, DB_FILE), { genesis })
       ctx.logger.info({ network: store.network, size: store.size(), witnesses: genesis.witnesses.length, threshold: genesis.threshold }, 'log opened')
+      const host = ctx.swarm?.host
+      if (host === undefined) return
+      const opened = store
+      await host.handle(LOG_PROTOCOL, (stream) => serveLog(opened, stream))
+      await catchUp(opened)
     },
     async stop() {
+      await ctx.swarm?.host.unhandle(LOG_PROTOCOL).catch(() => undefined)
       store?.close()
       store = undefined
     },
+  }
+
+  /**
+   * Before the witness starts (so nothing else appends meanwhile), catch up from the peers the
+   * swarm is connected to over `/commons/log/1`. Peers are untrusted: `syncFrom` stores nothing
+   * until k cosignatures, the consistency proof and every entry check out. Peers of another
+   * network, or that fail, are skipped; live catch-up after that is the witness's job.
+   */
+  async function catchUp(into: LogStore): Promise<void> {
+    const host = ctx.swarm!.host
+    // Bootstrap peers are dialled in the background: give them a moment to connect.
+    const deadline = Date.now() + BOOTSTRAP_WAIT_MS
+    while ((ctx.config.p2p?.bootstrap.length ?? 0) > 0 && host.getConnections().length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    for (const connection of host.getConnections()) {
+      try {
+        const stream = await host.dialProtocol(connection.remotePeer, LOG_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+        const result = await syncFrom(into, new StreamLogPeer(stream))
+        await stream.close().catch(() => undefined)
+        if (result.to > result.from) ctx.logger.info({ peer: connection.remotePeer.toString(), from: result.from, to: result.to }, 'log caught up')
+      } catch (err) {
+        ctx.logger.debug({ peer: connection.remotePeer.toString(), err: err instanceof Error ? err.message : String(err) }, 'log sync skipped')
+      }
+    }
   }
 
   const witnessComponent: NodeComponent = {
