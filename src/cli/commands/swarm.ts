@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -126,7 +126,12 @@ export async function startLocalSwarm(options: LocalSwarmOptions): Promise<Local
         const timer = setTimeout(() => reject(new CommandFailedError(`node ${index} did not start within ${(options.startTimeoutMs ?? 180_000) / 1000} s (log: ${join(dataDir, 'node.log')})`)), options.startTimeoutMs ?? 180_000)
         child.once('exit', (code) => {
           clearTimeout(timer)
-          reject(new CommandFailedError(`node ${index} exited with code ${code} while starting (log: ${join(dataDir, 'node.log')})`))
+          // Quote the end of its log: the directory is removed when the swarm stops.
+          setTimeout(() => {
+            const logPath = join(dataDir, 'node.log')
+            const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-3).join(' | ').slice(-1500) : ''
+            reject(new CommandFailedError(`node ${index} exited with code ${code} while starting (log: ${logPath})${tail ? `: ${tail}` : ''}`))
+          }, 200)
         })
         createInterface({ input: child.stdout! }).on('line', (line) => {
           const id = /^Commons node ([0-9a-f]{64})/.exec(line)
