@@ -7,6 +7,7 @@
  * (no gossip delay), so the gap is the price of soft state. We compare their mean queue wait.
  */
 import { chooseWorker, type WorkerView } from '../src/scheduler/policy.js'
+import { seededRandom as rng } from '../test/helpers/seeded-random.js'
 
 export interface SimOptions {
   readonly workers: number
@@ -27,17 +28,6 @@ export interface SimResult {
   readonly p50DecisionMs: number
 }
 
-/** Small deterministic PRNG (mulberry32) so runs are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface SimWorker {
   readonly id: string
