@@ -62,7 +62,11 @@ export class WitnessProcess {
       if (found !== undefined) return found
       if (!this.alive) throw new Error(`witness ${this.index} exited while waiting for ${what}: ${this.stderr}`)
       const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`witness ${this.index}: no ${what} within ${timeoutMs} ms`)
+      if (left <= 0) {
+        // The witness's last events (heights, rounds, decisions) say where it got stuck.
+        const recent = this.lines.slice(-8).map((l) => JSON.stringify(l).slice(0, 300)).join('\n  ')
+        throw new Error(`witness ${this.index}: no ${what} within ${timeoutMs} ms; last events:\n  ${recent}\nstderr: ${this.stderr.slice(-1000)}`)
+      }
       await new Promise<void>((wake) => {
         const t = setTimeout(wake, Math.min(left, 1000))
         this.waiters.push(() => {
