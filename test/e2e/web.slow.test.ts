@@ -68,7 +68,8 @@ test('chat: a message streams an answer that names its worker', async () => {
 
 test('chat: stop ends a long answer mid-stream and the node stays usable', async () => {
   await open('chat')
-  await page.click('text=New chat')
+  const newChat = page.locator('button', { hasText: 'New chat' })
+  if (await newChat.isEnabled()) await newChat.click()
   await page.fill('input[type=number]', '1500')
   // Greedy decoding: the tiny seeded model never samples its end token early, so the answer is long.
   await page.locator('input[type=range]').evaluate((el: HTMLInputElement) => {
@@ -76,6 +77,11 @@ test('chat: stop ends a long answer mid-stream and the node stays usable', async
     el.dispatchEvent(new Event('input', { bubbles: true }))
   })
   await page.fill('#prompt', 'Tell me a very long story')
+  // The tiny model generates faster than a person clicks: throttle the browser's network (as a slow
+  // connection would) so the answer is still streaming when Stop is pressed.
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Network.enable')
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 3000, uploadThroughput: -1 })
   await page.click('button[type=submit]')
   const stop = page.locator('button.danger', { hasText: 'Stop' })
   await stop.waitFor({ timeout: 30_000 })
@@ -86,6 +92,8 @@ test('chat: stop ends a long answer mid-stream and the node stays usable', async
   })
   await stop.click()
   await page.waitForSelector('.turn-meta .tag:text("stopped")', { timeout: 10_000 })
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
+  await cdp.detach()
   await page.locator('button[type=submit]').waitFor()
   // The slot was freed: the node answers the next request at once.
   const res = await fetch(`${node.url}/v1/completions`, {
