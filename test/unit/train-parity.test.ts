@@ -3,7 +3,7 @@
 // dequantized). Compared as log-probabilities (logits up to llama.cpp's per-row shift).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { getLlama, LlamaLogLevel } from 'node-llama-cpp'
+import { getLlamaCollectingWarnings } from '../helpers/llama-with-warnings.js'
 import { DEMO_MODEL } from '../../src/training/config.js'
 import { paramsFromGguf } from '../../src/training/gguf-weights.js'
 import { initBackend, tf } from '../../src/training/backend.js'
@@ -29,15 +29,7 @@ function ourLogProbs(params: ReturnType<typeof toVariables>, ids: number[]): Flo
 async function parity(path: string): Promise<number> {
   await initBackend()
   const params = toVariables(DEMO_MODEL, paramsFromGguf(path, DEMO_MODEL))
-  const warnings: string[] = []
-  const llama = await getLlama({
-    gpu: false,
-    build: 'never',
-    logLevel: LlamaLogLevel.warn,
-    logger: (level, message) => {
-      if ((level === LlamaLogLevel.warn || level === LlamaLogLevel.error) && message.trim() !== '') warnings.push(message)
-    },
-  })
+  const { llama, warnings } = await getLlamaCollectingWarnings()
   try {
     const model = await llama.loadModel({ modelPath: path })
     let worst = 0

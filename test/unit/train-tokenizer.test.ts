@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
-import { getLlama, LlamaLogLevel } from 'node-llama-cpp'
+import { getLlamaCollectingWarnings } from '../helpers/llama-with-warnings.js'
 import { BpeTokenizer, openGguf, readTokenizerSpec } from '../../src/models/index.js'
 import { BpeCodec, trainBpe, type BpeVocab } from '../../src/training/bpe.js'
 import { hash32 } from '../../src/training/rng.js'
@@ -53,15 +53,7 @@ test('trainBpe is deterministic and every vocabulary has all 256 bytes', () => {
 })
 
 test('node-llama-cpp tokenizes like us and round-trips arbitrary UTF-8 without warnings', async () => {
-  const warnings: string[] = []
-  const llama = await getLlama({
-    gpu: false,
-    build: 'never',
-    logLevel: LlamaLogLevel.warn,
-    logger: (level, message) => {
-      if ((level === LlamaLogLevel.warn || level === LlamaLogLevel.error) && message.trim() !== '') warnings.push(message)
-    },
-  })
+  const { llama, warnings } = await getLlamaCollectingWarnings()
   try {
     const model = await llama.loadModel({ modelPath: MODEL, vocabOnly: true })
     for (const s of samples()) {
