@@ -5,7 +5,8 @@ import type { KeyPair } from '../identity/index.js'
 import { listenAddrs } from '../p2p/index.js'
 import type { Engine } from '../runtime/engine.js'
 import type { InferenceService } from '../runtime/service.js'
-import { SwarmNode } from '../scheduler/index.js'
+import { LEGACY_RECEIPTS_FILE, SwarmNode } from '../scheduler/index.js'
+import { DB_FILE } from '../store/index.js'
 import type { NodeConfig } from './config.js'
 import type { NodeComponent } from './lifecycle.js'
 
@@ -44,7 +45,9 @@ export function createSwarm(w: SwarmWiring): SwarmNode & NodeComponent {
     worker: w.config.worker,
     local: w.local,
     localStats: (model) => w.engines.find((e) => e.model.name === model)?.stats(),
-    receiptsDb: join(w.dataDir, 'receipts.db'),
+    // Receipts live in the node's one database; an older data dir's receipts.db is imported once.
+    receiptsDb: join(w.dataDir, DB_FILE),
+    legacyReceiptsDb: join(w.dataDir, LEGACY_RECEIPTS_FILE),
     ...(p2p.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: p2p.stallTimeoutMs }),
   })
 }

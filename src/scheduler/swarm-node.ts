@@ -14,7 +14,7 @@ import type { InferenceRequest, InferenceResult, InferenceService, ServedModel }
 import type { GenerateOptions } from '../runtime/engine.js'
 import { NoWorkerError } from './errors.js'
 import { MeteredService } from './metered-service.js'
-import { ReceiptStore } from './receipts.js'
+import { ReceiptStore, importLegacyReceipts } from './receipts.js'
 import { SwarmInferenceService } from './swarm-service.js'
 
 export interface SwarmNodeOptions {
@@ -33,8 +33,10 @@ export interface SwarmNodeOptions {
   readonly localStats?: (model: string) => EngineStats | undefined
   /** Serve jobs for other gateways (default true when `local` is given). */
   readonly worker?: boolean
-  /** SQLite file (or open handle) for verified receipts; default in memory. */
+  /** The node's SQLite database (path or open handle) where verified receipts are kept; default in memory. */
   readonly receiptsDb?: string | Database.Database
+  /** A separate `receipts.db` of an older data dir, imported into `receiptsDb` once at start. */
+  readonly legacyReceiptsDb?: string
   readonly stallTimeoutMs?: number
   readonly capabilityIntervalMs?: number
   readonly peerLimits?: PeerLimits
@@ -142,6 +144,7 @@ export class SwarmNode {
         snapshot: () => (serving ? this.#snapshot() : undefined),
       })
       this.#receipts = new ReceiptStore(o.receiptsDb ?? ':memory:')
+      if (o.legacyReceiptsDb !== undefined) importLegacyReceipts(this.#receipts, o.legacyReceiptsDb, o.logger)
       this.#service = new SwarmInferenceService({
         host,
         keyPair: o.keyPair,
