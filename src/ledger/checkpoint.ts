@@ -219,6 +219,21 @@ export function epochOf(cp: Checkpoint): number | undefined {
   return undefined
 }
 
+/**
+ * Extension line naming the log size before the epoch's batch (`from <n>`), if any: the checkpoint
+ * says "entries [n, size) became final in this epoch" (n = size for an epoch with no new entry).
+ * A chain of checkpoints whose every `from` is the size of the one before is complete: a peer
+ * cannot hide the checkpoint that included an entry (which would change the time governance gives
+ * it) without the gap showing (`sync.ts`).
+ */
+export function batchStartOf(cp: Checkpoint): number | undefined {
+  for (const e of cp.extensions) {
+    const m = /^from (0|[1-9][0-9]{0,15})$/.exec(e)
+    if (m !== null) return Number(m[1])
+  }
+  return undefined
+}
+
 /** Hex of a checkpoint's root (for logs and JSON output). */
 export function rootHex(cp: Checkpoint): string {
   return bytesToHex(cp.root)

@@ -60,6 +60,7 @@ export {
   verifyCosignatures,
   isFinal,
   epochOf,
+  batchStartOf,
   rootHex,
   type Checkpoint,
   type NoteSignature,

@@ -3,6 +3,13 @@
  * stored Merkle tree (tlog layout, `tree.ts`), checkpoints with their cosignatures, pending
  * entries (valid, not yet final) and fork proofs.
  *
+ * Checkpoints: `log_checkpoints` keeps, per tree size, the FIRST final checkpoint of that size —
+ * the one whose epoch made the entries below it final. It is never replaced (only its cosignature
+ * set may grow): governance gives each entry the time of that epoch, so every node must hold the
+ * same one. Later checkpoints of the same size (epochs with no new entry) only move the latest
+ * decided checkpoint, kept apart in `log_meta` (`latestFinalCheckpoint`): the governance clock and
+ * a restarting witness's next height come from it.
+ *
  * Writes are transactions on a WAL database with synchronous=FULL (`store/db.ts`): when
  * `append` returns, the batch is on disk. On open the stored tree is recomputed from the stored
  * entry bytes and checked against the last final checkpoint; a mismatch refuses to start with
@@ -18,6 +25,7 @@ import {
   formatSignedNote,
   parseSignedCheckpoint,
   verifyCosignatures,
+  type Checkpoint,
   type NoteSignature,
 } from './checkpoint.js'
 import type { DecodedEntry, Entry } from './entry.js'
@@ -74,6 +82,9 @@ const MIGRATIONS: readonly Migration[] = [
       `),
   },
 ]
+
+/** `log_meta` key of the latest final checkpoint (by epoch; may repeat the size of an earlier one). */
+const LATEST_CHECKPOINT_KEY = 'latest_checkpoint'
 
 /** An entry as stored: its index, hex hash and canonical bytes. */
 export interface StoredEntry {
@@ -191,10 +202,13 @@ export class LogStore implements HashReader {
       deletePending: db.prepare('DELETE FROM log_pending WHERE hash = ?'),
       insertPending: db.prepare('INSERT OR IGNORE INTO log_pending (hash, author, seq, data, received_at) VALUES (?, ?, ?, ?, ?)'),
       checkpointBySize: db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints WHERE size = ?'),
-      upsertCheckpoint: db.prepare(
+      putCheckpoint: db.prepare(
         'INSERT INTO log_checkpoints (size, root, epoch, final, note) VALUES (?, ?, ?, ?, ?) ON CONFLICT(size) DO UPDATE SET final = excluded.final, note = excluded.note, epoch = excluded.epoch',
       ),
       latestFinal: db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints WHERE final = 1 ORDER BY size DESC LIMIT 1'),
+      finalRange: db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints WHERE final = 1 AND size > ? AND size <= ? ORDER BY size LIMIT ?'),
+      latestNote: db.prepare(`SELECT value FROM log_meta WHERE key = '${LATEST_CHECKPOINT_KEY}'`).pluck(),
+      putLatestNote: db.prepare(`INSERT INTO log_meta (key, value) VALUES ('${LATEST_CHECKPOINT_KEY}', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
     }
   }
 
@@ -301,9 +315,35 @@ export class LogStore implements HashReader {
   }
 
   /**
+   * Appends entries and stores the checkpoint that makes them final in ONE transaction, so a crash
+   * never leaves entries without the checkpoint that tells which epoch included them.
+   * @throws as `append` and `addCheckpoint`; then nothing is stored
+   */
+  appendFinal(entries: readonly AppendableEntry[], note: string, policy: WitnessPolicy = this.witnessPolicy()): { appended: AppendResult; checkpoint: StoredCheckpoint } {
+    const before = this.#appender
+    let out: { appended: AppendResult; checkpoint: StoredCheckpoint } | undefined
+    try {
+      // `append`'s own transaction becomes a savepoint inside this one.
+      this.db.transaction(() => {
+        const appended = this.append(entries)
+        out = { appended, checkpoint: this.addCheckpoint(note, policy) }
+      }).immediate()
+    } catch (err) {
+      this.#appender = before
+      throw err
+    }
+    return out!
+  }
+
+  /**
    * Stores a checkpoint note after checking it against our own tree: origin, size ≤ our size, and
    * root = our tree hash at that size. Keeps only cosignatures valid under `policy` (default:
-   * the genesis witnesses minus any with a stored fork proof), merging with those already held.
+   * the genesis witnesses minus any with a stored fork proof), merging with those already held
+   * for the same note body.
+   *
+   * The first FINAL checkpoint of a size is kept for good (see the module comment): a later one of
+   * the same size with another body (a later epoch) does not replace it, it only becomes the latest
+   * final checkpoint. The returned value describes the note given (with the merged cosignatures).
    * @throws BadCheckpointError when the note is malformed, for another log, ahead of us, or its root differs
    */
   addCheckpoint(note: string, policy: WitnessPolicy = this.witnessPolicy()): StoredCheckpoint {
@@ -315,9 +355,14 @@ export class LogStore implements HashReader {
       throw new BadCheckpointError(`root at size ${cp.size} differs from the stored tree (fork or corruption)`)
     }
     const previous = this.checkpoint(cp.size)
+    const previousSigned = previous === undefined ? undefined : parseSignedCheckpoint(previous.note)
+    const sameBody = previousSigned !== undefined && previousSigned.body === signed.body
+    const latestNote = this.#stmt.latestNote.get() as string | undefined
+    const latestSigned = latestNote === undefined ? undefined : parseSignedCheckpoint(latestNote)
+    const earlier = [...(sameBody ? previousSigned.signatures : []), ...(latestSigned?.body === signed.body ? latestSigned.signatures : [])]
     const sigs: NoteSignature[] = []
     const names = new Set<string>()
-    for (const candidate of [...(previous ? parseSignedCheckpoint(previous.note).signatures : []), ...signed.signatures]) {
+    for (const candidate of [...earlier, ...signed.signatures]) {
       if (names.has(candidate.name)) continue
       const one = verifyCosignatures({ ...signed, signatures: [candidate] }, policy.witnesses)
       if (one.valid.length === 1) {
@@ -328,8 +373,22 @@ export class LogStore implements HashReader {
     const final = sigs.length >= policy.threshold
     const merged = formatSignedNote(signed.body, sigs)
     const epoch = epochOf(cp)
-    this.#stmt.upsertCheckpoint.run(cp.size, Buffer.from(cp.root), epoch ?? null, final ? 1 : 0, merged)
+    // Never replace the first final checkpoint of a size with another body (a later, empty epoch).
+    if (previous === undefined || !previous.final || sameBody) {
+      this.#stmt.putCheckpoint.run(cp.size, Buffer.from(cp.root), epoch ?? null, final ? 1 : 0, merged)
+    }
+    if (final && (latestSigned === undefined || latestSigned.body === signed.body || laterThan(cp, latestSigned.checkpoint))) {
+      this.#stmt.putLatestNote.run(merged)
+    }
     return { size: cp.size, root: cp.root, epoch, final, note: merged }
+  }
+
+  /**
+   * The first final checkpoints of the sizes in (`after`, `upTo`], ascending, at most `limit`:
+   * the checkpoints that made each batch of entries final (what sync hands a new node).
+   */
+  finalCheckpoints(after: number, upTo: number, limit: number): StoredCheckpoint[] {
+    return (this.#stmt.finalRange.all(after, upTo, limit) as CheckpointRow[]).map(toCheckpoint)
   }
 
   /** The stored checkpoint of `size`, if any. */
@@ -338,13 +397,24 @@ export class LogStore implements HashReader {
     return row === undefined ? undefined : toCheckpoint(row)
   }
 
-  /** The largest final checkpoint, if any. */
+  /**
+   * The latest final checkpoint, if any: the largest size and, among checkpoints of that size, the
+   * latest epoch (it can be an epoch that added no entry; `checkpoint(size)` is the one that did).
+   */
   latestFinalCheckpoint(): StoredCheckpoint | undefined {
     const row = this.#stmt.latestFinal.get() as CheckpointRow | undefined
-    return row === undefined ? undefined : toCheckpoint(row)
+    const note = this.#stmt.latestNote.get() as string | undefined
+    if (note === undefined) return row === undefined ? undefined : toCheckpoint(row)
+    const cp = parseSignedCheckpoint(note).checkpoint
+    if (row !== undefined && row.size > cp.size) return toCheckpoint(row)
+    return { size: cp.size, root: cp.root, epoch: epochOf(cp), final: true, note }
   }
 
-  /** Every stored checkpoint, by size. */
+  /**
+   * Every stored checkpoint, by size: per size the first final one (the checkpoint that included
+   * its entries), or the last non-final one while none of that size is final.
+   */
+
   checkpoints(): StoredCheckpoint[] {
     return (this.db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints ORDER BY size').all() as CheckpointRow[]).map(toCheckpoint)
   }
@@ -448,6 +518,12 @@ interface CheckpointRow {
   epoch: number | null
   final: number
   note: string
+}
+
+/** True iff `a` comes after `b` in the log's history: larger, or the same size closed by a later epoch. */
+function laterThan(a: Checkpoint, b: Checkpoint): boolean {
+  if (a.size !== b.size) return a.size > b.size
+  return (epochOf(a) ?? -1) > (epochOf(b) ?? -1)
 }
 
 function toCheckpoint(r: CheckpointRow): StoredCheckpoint {
