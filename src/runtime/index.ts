@@ -13,7 +13,7 @@ export {
   QueueFullError,
 } from './errors.js'
 export { DEFAULT_CHAT_STOP, DEFAULT_CHAT_TEMPLATE_NAME, renderDefaultChatTemplate } from './chat-template.js'
-export { MAX_CANDIDATES, candidateCount, candidatesNeeded, penalizedTokens, sampleToken, topCandidates } from './sampling.js'
+export { GREEDY_CANDIDATES, MAX_CANDIDATES, candidateCount, candidatesNeeded, penalizedTokens, sampleToken, topCandidates } from './sampling.js'
 export type { Candidates, SampledToken } from './sampling.js'
 export { gumbel, philox4x32, uniform } from './prf.js'
 export { OutputText } from './output-text.js'

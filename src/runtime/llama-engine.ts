@@ -39,6 +39,11 @@ export interface LlamaEngineOptions {
   readonly batchSize?: number
   /** Known sha256 hex of the file (content-addressed store); computed when absent. */
   readonly sha256?: string
+  /**
+   * llama.cpp flash attention; default `'auto'`, which is what llama.cpp's own tools use (it
+   * enables the fused kernel where the backend supports it, the CPU included).
+   */
+  readonly flashAttention?: boolean | 'auto'
 }
 
 /**
@@ -159,6 +164,7 @@ export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<Engi
       contextSize,
       batchSize,
       threads,
+      flashAttention: options.flashAttention ?? 'auto',
       ignoreMemorySafetyChecks: true,
       failedCreationRemedy: false,
     })

@@ -10,9 +10,10 @@ import { gumbel } from './prf.js'
  *     last `repeatLastN` context tokens (prompt and output; negative = all, 0 = none) gets
  *     logit / penalty if its logit is positive, logit × penalty otherwise.
  *  2. Candidates: the K highest penalized logits, ties broken by the smaller token id, with
- *     K = min(topK, MAX_CANDIDATES), or MAX_CANDIDATES when topK = 0. The cap keeps the candidate
- *     transfer out of llama.cpp small; it changes nothing unless topK = 0 and the tail past the
- *     MAX_CANDIDATES-th token carries mass.
+ *     K = min(topK, MAX_CANDIDATES), or MAX_CANDIDATES when topK = 0, and at most
+ *     GREEDY_CANDIDATES at temperature 0. The cap keeps the candidate transfer out of llama.cpp
+ *     small; it changes nothing unless topK = 0 and the tail past the MAX_CANDIDATES-th token
+ *     carries mass (or, greedy, more than GREEDY_CANDIDATES tokens tie for the best logit).
  *  3. temperature = 0: greedy, the first candidate; its logprob is reported as 0 (the sampling
  *     distribution is a point mass).
  *  4. Otherwise scaled logits s = logit / temperature and p = softmax(s) over the K candidates;
@@ -54,9 +55,19 @@ export function penalizedTokens(params: SamplingParams, context: readonly number
   return result
 }
 
-/** K of step 2. */
+/**
+ * Candidates kept for a greedy draw. Only the first one is chosen; the few after it let the
+ * tie rule of step 2 (smaller id first) see tokens whose logits equal the best one's.
+ */
+export const GREEDY_CANDIDATES = 8
+
+/**
+ * K of step 2. A greedy draw (temperature 0) needs only the head of the ranking, and fetching 8
+ * candidates instead of 1,024 out of llama.cpp is most of the sampling cost per token.
+ */
 export function candidateCount(params: SamplingParams): number {
-  return params.topK > 0 ? Math.min(params.topK, MAX_CANDIDATES) : MAX_CANDIDATES
+  const k = params.topK > 0 ? Math.min(params.topK, MAX_CANDIDATES) : MAX_CANDIDATES
+  return params.temperature <= 0 ? Math.min(k, GREEDY_CANDIDATES) : k
 }
 
 /**

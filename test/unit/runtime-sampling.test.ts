@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { philox4x32, uniform, gumbel } from '../../src/runtime/prf.js'
 import {
+  GREEDY_CANDIDATES,
   MAX_CANDIDATES,
   candidatesNeeded,
   penalizedTokens,
@@ -139,6 +140,7 @@ test('the top candidatesNeeded logits give the same draw as the full vocabulary'
   for (const params of [
     { ...base, repeatPenalty: 1.3, topK: 40, temperature: 0.8 },
     { ...base, repeatPenalty: 1.3, topK: 1, temperature: 0 },
+    { ...base, repeatPenalty: 1.3, topK: 0, temperature: 0 },
     { ...base, repeatPenalty: 1.1, topK: 0, topP: 0.9, temperature: 1.2 },
   ]) {
     const penalized = penalizedTokens(params, context)
@@ -152,4 +154,16 @@ test('the top candidatesNeeded logits give the same draw as the full vocabulary'
       assert.deepEqual(fromTop, fromFull)
     }
   }
+})
+
+test('a greedy draw needs only GREEDY_CANDIDATES candidates and still breaks ties by the smaller id', () => {
+  const greedy = { ...base, temperature: 0, topK: 0, repeatPenalty: 1 }
+  assert.equal(candidatesNeeded(greedy, new Set()), GREEDY_CANDIDATES)
+  assert.equal(candidatesNeeded({ ...greedy, temperature: 0.5 }, new Set()), MAX_CANDIDATES)
+  // Three tokens tie for the best logit; the tail is lower. The smaller id wins even when the
+  // candidates arrive in another order.
+  const logits = Float32Array.from({ length: 100 }, (_, i) => ([40, 7, 90].includes(i) ? 5 : (i % 13) / 13))
+  const top = topCandidates(logits, GREEDY_CANDIDATES)
+  const reversed = { ids: [...Array.from(top.ids)].reverse(), logits: [...Array.from(top.logits)].reverse() }
+  assert.equal(sampleToken(reversed, greedy, 0, new Set()).id, 7)
 })
