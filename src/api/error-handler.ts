@@ -18,6 +18,9 @@ export const API_ERROR_REGISTRY = {
   unknown_parameter: { status: 400, type: 'invalid_request_error' },
   unsupported_parameter: { status: 400, type: 'invalid_request_error' },
   context_length_exceeded: { status: 400, type: 'invalid_request_error' },
+  // Governance does not let this model be served (src/governance/errors.ts).
+  model_not_admitted: { status: 403, type: 'invalid_request_error' },
+  model_retired: { status: 403, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
   payload_too_large: { status: 413, type: 'invalid_request_error' },

@@ -1,12 +1,21 @@
+import { GovernedInferenceService } from '../governance/index.js'
 import type { InferenceService, ServedModel } from '../runtime/service.js'
 import { ApiModelNotFoundError } from './errors.js'
 
-/** Finds a served model by its served name or by the sha256 of its file; 404 otherwise. */
+/**
+ * Finds a served model by its served name or by the sha256 of its file. When the node knows the
+ * model but governance does not let it be served, the answer is that decision (403
+ * `model_not_admitted` / `model_retired`); otherwise 404.
+ */
 export function findServedModel(service: InferenceService, model: string): ServedModel {
   const wanted = model.toLowerCase()
   const found = service.listModels().find((m) => m.info.name === model || m.info.sha256 === wanted)
-  if (found === undefined) throw new ApiModelNotFoundError(model)
-  return found
+  if (found !== undefined) return found
+  if (service instanceof GovernedInferenceService) {
+    const refusal = service.refusalFor(model)
+    if (refusal !== undefined) throw refusal
+  }
+  throw new ApiModelNotFoundError(model)
 }
 
 /**

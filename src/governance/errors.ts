@@ -29,3 +29,30 @@ export class GovernanceNotFoundError extends CommonsError {
     super('not_found', `${what} not found`, { status: 404 })
   }
 }
+
+/**
+ * A request names a model file that no genesis listing and no executed `admit-model` proposal
+ * admits on this network: the node has the file, but governance does not let it be served.
+ */
+export class ModelNotAdmittedError extends CommonsError {
+  constructor(model: string, sha256: string) {
+    super(
+      'model_not_admitted',
+      `The model \`${model}\` (sha256 ${sha256}) is not admitted by governance on this network, so it is not served; members can admit it with an admit-model proposal`,
+      { status: 403, param: 'model' },
+    )
+  }
+}
+
+/** A request names a model that governance admitted and then retired by a proposal. */
+export class ModelRetiredError extends CommonsError {
+  readonly proposal: number | null
+  constructor(model: string, sha256: string, proposal: number | null) {
+    super(
+      'model_retired',
+      `The model \`${model}\` (sha256 ${sha256}) was retired by governance${proposal === null ? '' : ` (proposal ${proposal})`} and is no longer served`,
+      { status: 403, param: 'model' },
+    )
+    this.proposal = proposal
+  }
+}

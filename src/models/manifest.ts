@@ -44,6 +44,16 @@ export const syntheticProvenanceSchema = z.object({
   codeCommit: z.string().regex(/^[0-9a-f]{7,40}$/).optional(),
 })
 
+/**
+ * A model file whose origin nobody declared (`commons start --model FILE` with no manifest beside
+ * it): architecture, tokenizer and hash come from the file itself, nothing else is claimed.
+ */
+export const undeclaredProvenanceSchema = z.object({
+  kind: z.literal('undeclared'),
+  /** How the manifest was made, e.g. "built from the GGUF file by commons start". */
+  note: z.string().min(1),
+})
+
 /** Evaluation results: named metrics, plus optional text samples. */
 export const evaluationSchema = z.object({
   metrics: z.record(z.string(), z.number()),
@@ -83,7 +93,7 @@ export const modelManifestSchema = z.object({
     sha256: sha256Schema,
     size: z.number().int().positive(),
   }),
-  provenance: z.discriminatedUnion('kind', [trainedProvenanceSchema, syntheticProvenanceSchema]),
+  provenance: z.discriminatedUnion('kind', [trainedProvenanceSchema, syntheticProvenanceSchema, undeclaredProvenanceSchema]),
   evaluation: evaluationSchema.optional(),
 })
 

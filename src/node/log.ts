@@ -6,6 +6,7 @@ import type { ApiPlugin } from '../api/index.js'
 import { createGenesis, loadGenesis, writeGenesis, LogStore, LOG_PROTOCOL, serveLog, StreamLogPeer, syncFrom, type Genesis } from '../ledger/index.js'
 import { WitnessService, type WitnessPubSub } from '../ledger/consensus/witness.js'
 import { DB_FILE } from '../store/index.js'
+import type { ModelManifest } from '../models/manifest.js'
 import { GovernanceService } from './governance.js'
 import type { NodeComponent } from './lifecycle.js'
 import type { NodeContext } from './node.js'
@@ -28,7 +29,7 @@ export const LOCAL_GOVERNANCE_PARAMS = { discussionDelayMs: 0, votingPeriodMs: 6
  * node is the only member and the only witness (k = 1 of n = 1): the whole system on one laptop
  * (DESIGN.md, "One node, many roles"). `commons init` writes a different genesis beforehand.
  */
-export function ensureGenesis(dataDir: string, nodeId: string): Genesis {
+export function ensureGenesis(dataDir: string, nodeId: string, models: readonly ModelManifest[] = []): Genesis {
   const existing = loadGenesis(dataDir)
   if (existing !== undefined) return existing
   const genesis = createGenesis({
@@ -37,7 +38,8 @@ export function ensureGenesis(dataDir: string, nodeId: string): Genesis {
     members: [nodeId],
     witnesses: [nodeId],
     epochMs: LOCAL_EPOCH_MS,
-    params: { ...LOCAL_GOVERNANCE_PARAMS },
+    // Governance decides what is served: the models this node starts with are admitted here (src/node/genesis-models.ts).
+    params: { ...LOCAL_GOVERNANCE_PARAMS, ...(models.length === 0 ? {} : { models: [...models] }) },
   })
   writeGenesis(dataDir, genesis)
   return genesis
@@ -59,6 +61,8 @@ class NoPeersPubSub implements WitnessPubSub {
 export interface LogParts {
   readonly components: readonly NodeComponent[]
   readonly plugins: readonly ApiPlugin[]
+  /** The governance service once started (what may be served follows its state). */
+  readonly governance: () => GovernanceService | undefined
 }
 
 /**
@@ -171,5 +175,6 @@ export function createLogParts(ctx: NodeContext): LogParts {
       ),
       govRoutes({ governance: () => governance }),
     ],
+    governance: () => governance,
   }
 }

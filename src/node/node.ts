@@ -16,7 +16,10 @@ import { Lifecycle, type NodeComponent, type Startable } from './lifecycle.js'
 import { assertPortFree } from './port-check.js'
 import { resolveModel, type ResolvedModel, type TinyModelProvider } from './resolve-model.js'
 import { createSwarm } from './swarm.js'
-import { createLogParts } from './log.js'
+import { createLogParts, ensureGenesis, type LogParts } from './log.js'
+import { localGenesisModels } from './genesis-models.js'
+import { GovernedInferenceService, type GovState } from '../governance/index.js'
+import { loadGenesis } from '../ledger/index.js'
 import { peersRoutes } from '../api/routes/peers.js'
 import type { SwarmNode } from '../scheduler/index.js'
 
@@ -96,11 +99,23 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
     const keyPair = loadOrCreateKey(dataDir)
     await assertPortFree(config.host, config.port)
     nodeId = nodeIdOf(keyPair.publicKey)
+    // Governance decides what is served (issue 7): a first start admits the models it starts with
+    // in its local genesis, written before the log opens it.
+    if (loadGenesis(dataDir) === undefined) {
+      if (config.worker) model = await resolveModel(config.model, dataDir, deps.ensureTinyModel ?? ensureTinyModel)
+      const admitted = await localGenesisModels(model, logger)
+      if (model !== undefined && admitted.startedSha256 !== undefined) model = { ...model, sha256: admitted.startedSha256 }
+      ensureGenesis(dataDir, nodeId, admitted.manifests)
+    }
     const metricsRegistry = new Registry()
     collectDefaultMetrics({ register: metricsRegistry })
     const local = new LocalInferenceService(nodeId)
+    // Workers advertise and run, and the API lists and schedules, only what governance admits now.
+    let logPartsRef: LogParts | undefined
+    const govState = (): GovState | undefined => logPartsRef?.governance()?.state()
+    const admittedLocal = new GovernedInferenceService(local, govState)
     const engines: Engine[] = []
-    swarm = config.p2p === undefined ? undefined : createSwarm({ config, dataDir, keyPair, nodeId, logger, metricsRegistry, local, engines })
+    swarm = config.p2p === undefined ? undefined : createSwarm({ config, dataDir, keyPair, nodeId, logger, metricsRegistry, local: admittedLocal, engines, servable: (sha256) => admittedLocal.isServable(sha256) })
     const ctx: NodeContext = { config, dataDir, keyPair, nodeId, logger, metricsRegistry, local, engines, ...(swarm === undefined ? {} : { swarm }) }
 
     const engineComponent: NodeComponent = {
@@ -110,7 +125,7 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
           logger.info('no worker: this node loads no model and routes every job to the swarm')
           return
         }
-        model = await resolveModel(config.model, dataDir, deps.ensureTinyModel ?? ensureTinyModel)
+        model ??= await resolveModel(config.model, dataDir, deps.ensureTinyModel ?? ensureTinyModel)
         logger.info({ model: model.name, path: model.path, builtIn: model.builtIn }, 'loading model')
         const engine = await loadEngine({
           modelPath: model.path,
@@ -135,12 +150,15 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
 
     // Every node keeps the log (a local one-witness network until `commons init` says otherwise).
     const logParts = createLogParts(ctx)
+    logPartsRef = logParts
     let extras: Lifecycle | undefined
     const extrasComponent: NodeComponent = {
       name: 'components',
       async start() {
         extras = new Lifecycle([...logParts.components, ...(deps.components?.(ctx) ?? [])], (event, name) => logger.info({ component: name }, event))
         await extras.start()
+        // Governance has its state now: advertise the admitted models without waiting for the next tick.
+        swarm?.gossip?.publishSoon()
       },
       async stop() {
         await extras?.stop()
@@ -151,7 +169,7 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
     const httpComponent: NodeComponent = {
       name: 'http',
       async start() {
-        const service = deps.service?.(ctx) ?? swarm?.service ?? local
+        const service = new GovernedInferenceService(deps.service?.(ctx) ?? swarm?.service ?? admittedLocal, govState)
         const { app } = buildApi({
           service,
           logger,

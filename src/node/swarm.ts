@@ -21,6 +21,8 @@ export interface SwarmWiring {
   readonly local: InferenceService
   /** Engines loaded in this process (filled by the engine component before the swarm starts). */
   readonly engines: readonly Engine[]
+  /** Governance filter: whether the model file with this sha256 may be served (remote workers' models included). */
+  readonly servable?: (sha256: string) => boolean
 }
 
 /**
@@ -49,5 +51,6 @@ export function createSwarm(w: SwarmWiring): SwarmNode & NodeComponent {
     receiptsDb: join(w.dataDir, DB_FILE),
     legacyReceiptsDb: join(w.dataDir, LEGACY_RECEIPTS_FILE),
     ...(p2p.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: p2p.stallTimeoutMs }),
+    ...(w.servable === undefined ? {} : { servable: w.servable }),
   })
 }

@@ -38,6 +38,8 @@ export interface SwarmNodeOptions {
   /** A separate `receipts.db` of an older data dir, imported into `receiptsDb` once at start. */
   readonly legacyReceiptsDb?: string
   readonly stallTimeoutMs?: number
+  /** Governance filter passed to the scheduler: only models whose file sha256 passes are scheduled. */
+  readonly servable?: (sha256: string) => boolean
   readonly capabilityIntervalMs?: number
   readonly peerLimits?: PeerLimits
 }
@@ -155,6 +157,7 @@ export class SwarmNode {
         ...(this.#metered === undefined ? {} : { local: this.#metered, localSpeed: () => this.#metered?.tokensPerSecond ?? 0 }),
         ...(o.localStats === undefined ? {} : { localStats: o.localStats }),
         ...(o.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: o.stallTimeoutMs }),
+        ...(o.servable === undefined ? {} : { servable: o.servable }),
         ...(o.logger === undefined ? {} : { logger: o.logger }),
       })
       if (serving && this.#metered !== undefined) {

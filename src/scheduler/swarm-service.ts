@@ -34,6 +34,8 @@ export interface SwarmServiceOptions {
   readonly receipts?: ReceiptStore
   /** A remote worker silent this long mid-job is failed over (default 5 s). */
   readonly stallTimeoutMs?: number
+  /** Governance filter: only models whose file sha256 passes are listed and scheduled (default: all). */
+  readonly servable?: (sha256: string) => boolean
   /** Workers tried per job before giving up (default 4). */
   readonly maxAttempts?: number
   readonly logger?: Logger
@@ -93,7 +95,7 @@ export class SwarmInferenceService implements InferenceService {
         this.#known.delete(sha)
         continue
       }
-      if (seen.has(sha) || seen.has(k.info.name)) continue
+      if (seen.has(sha) || seen.has(k.info.name) || this.#o.servable?.(sha) === false) continue
       seen.add(sha)
       seen.add(k.info.name)
       out.push({ info: k.info, local: false })
@@ -109,7 +111,7 @@ export class SwarmInferenceService implements InferenceService {
   /** Workers that serve `model` now, with what this gateway knows of each. */
   candidates(model: string): Candidate[] {
     const out: Candidate[] = []
-    const local = this.#o.local?.listModels().find((m) => m.info.name === model || m.info.sha256 === model)
+    const local = this.#o.local?.listModels().find((m) => (m.info.name === model || m.info.sha256 === model) && this.#o.servable?.(m.info.sha256) !== false)
     if (local !== undefined) {
       const s = this.#o.localStats?.(local.info.name)
       const obs = this.#stats.observation(this.#o.nodeId)
@@ -127,7 +129,7 @@ export class SwarmInferenceService implements InferenceService {
     }
     for (const peer of this.#o.gossip.peers()) {
       const r = peer.record
-      if (peer.nodeId === this.#o.nodeId || !r.models.some((m) => m.name === model || m.sha256 === model)) continue
+      if (peer.nodeId === this.#o.nodeId || !r.models.some((m) => (m.name === model || m.sha256 === model) && this.#o.servable?.(m.sha256) !== false)) continue
       const obs = this.#stats.observation(peer.nodeId)
       out.push({
         nodeId: peer.nodeId,

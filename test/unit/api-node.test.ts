@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -17,7 +17,7 @@ import {
   type NodeComponent,
 } from '../../src/node/index.js'
 import { FakeEngine } from '../fixtures/fake-engine.js'
-import { tempDir } from '../helpers/node-process.js'
+import { tempDir, tinyModel } from '../helpers/node-process.js'
 
 /** The composition root: wiring, order of start/stop, and its typed failures. */
 
@@ -101,7 +101,11 @@ test('createNode starts engine → components → HTTP, serves the API and web U
   const events: string[] = []
   let engine: FakeEngine | undefined
   try {
-    const model = fakeModelFile(dir.path, 'wired')
+    // A real GGUF (the tiny model) under another name: the first start admits it in the local
+    // genesis by the manifest built from the file, and the engine reports that file's sha256.
+    const tiny = await tinyModel()
+    const model = join(dir.path, 'wired.gguf')
+    copyFileSync(tiny.path, model)
     const node = createNode(
       { dataDir: dir.path, port: 0, model, parallel: 2, cors: ['*'] },
       {
@@ -135,6 +139,7 @@ test('createNode starts engine → components → HTTP, serves the API and web U
     assert.match(node.url!, /^http:\/\/127\.0\.0\.1:\d+$/)
     assert.deepEqual(events, ['engine', 'component sees 1 engine(s)'])
     assert.equal(engine!.options.parallel, 2)
+    assert.equal(engine!.model.sha256, tiny.sha256)
 
     const health = await (await fetch(`${node.url}/healthz`)).json()
     assert.deepEqual(health, { status: 'ok', node_id: nodeId, models: ['wired'] })

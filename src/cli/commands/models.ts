@@ -12,7 +12,7 @@ function manifestSummary(model: LocalModel): string {
   if (model.manifestError !== undefined) return `manifest invalid: ${model.manifestError}`
   const m = model.manifest
   if (m === undefined) return 'no manifest'
-  const origin = m.provenance.kind === 'trained' ? 'trained' : 'synthetic weights'
+  const origin = m.provenance.kind === 'trained' ? 'trained' : m.provenance.kind === 'synthetic' ? 'synthetic weights' : 'undeclared origin'
   return `${m.name} v${m.version}, license ${m.license}, ${m.architecture.name} ${m.architecture.parameters.toLocaleString('en')} params, ${m.quantization}, ${origin}, sha256 ${m.file.sha256.slice(0, 12)}…`
 }
 
