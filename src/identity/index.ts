@@ -1,6 +1,6 @@
 export { canonicalBytes, canonicalJson } from './canonical.js'
 export { bytesEqual, bytesToHex, hexToBytes, isHex, utf8ToBytes } from './bytes.js'
-export { generateKeyPair, keyPairFromSecret, publicKeyOf, sign, verify, type KeyPair } from './ed25519.js'
+export { ed25519Backend, generateKeyPair, keyPairFromSecret, publicKeyOf, sign, verify, type KeyPair } from './ed25519.js'
 export { sha256, sha256Hex } from './hash.js'
 export { loadOrCreateKey, nodeIdOf, readKeyFile, writeKeyFile, KEY_FILE } from './keyfile.js'
 export { CorruptKeyFileError, InsecureKeyFileError } from './errors.js'
