@@ -2,18 +2,29 @@
  * Native llama.cpp reference for the runtime benchmarks: builds `llama-bench` and `llama-server`
  * once from the llama.cpp source node-llama-cpp ships (`llama/gitRelease.bundle`, the exact
  * version its prebuilt addon was built from), CPU only, Release, cached in `.cache/`.
+ *
+ * Which CPU kernels: node-llama-cpp ships ggml's CPU backend in several variants
+ * (`libggml-cpu-haswell.so`, `-skylakex`, …) and loads the best one this CPU supports. By default
+ * the reference is built with that same variant's instruction sets (read from ggml's own
+ * `ggml_add_cpu_backend_variant` table), so the ratios measure our overhead around llama.cpp and
+ * not a compiler flag. `BENCH_NATIVE_BUILD=native` builds with `-march=native` instead (a faster
+ * binary than any prebuilt one; reported as such).
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 export const repoRoot = resolve(import.meta.dirname, '..')
 const sourceDir = join(repoRoot, '.cache', 'llama.cpp-src')
-const buildDir = join(sourceDir, 'build')
 const bundle = join(repoRoot, 'node_modules', 'node-llama-cpp', 'llama', 'gitRelease.bundle')
 
-export const llamaBenchPath = join(buildDir, 'bin', 'llama-bench')
-export const llamaServerPath = join(buildDir, 'bin', 'llama-server')
+/** How the reference binaries are compiled. */
+export interface NativeBuild {
+  /** `native` (-march=native) or the name of a ggml CPU variant (`haswell`, …). */
+  readonly flavour: string
+  readonly cmakeFlags: readonly string[]
+  readonly binDir: string
+}
 
 function run(command: string, args: readonly string[], cwd: string): void {
   process.stderr.write(`$ ${command} ${args.join(' ')}\n`)
@@ -22,28 +33,61 @@ function run(command: string, args: readonly string[], cwd: string): void {
 }
 
 /**
- * Clones and builds the native tools (`llama-bench`, `llama-server`, or the ones named) if they
- * are not cached yet (tens of minutes on 2 busy cores).
+ * The ggml CPU variant node-llama-cpp loaded into this process (from `/proc/self/maps`), or
+ * undefined before a model is loaded or where the addon has a single CPU backend.
  */
-export function ensureNativeTools(targets: ReadonlyArray<'llama-bench' | 'llama-server'> = ['llama-bench', 'llama-server']): void {
-  const paths = { 'llama-bench': llamaBenchPath, 'llama-server': llamaServerPath }
-  const missing = targets.filter((t) => !existsSync(paths[t]))
-  if (missing.length === 0) return
+export function loadedCpuVariant(): string | undefined {
+  if (!existsSync('/proc/self/maps')) return undefined
+  return /libggml-cpu-([a-z0-9_]+)\.so/.exec(readFileSync('/proc/self/maps', 'utf8'))?.[1]
+}
+
+/** `-DGGML_<FEATURE>=ON` for the features ggml's CMakeLists gives `variant`. */
+function variantFlags(variant: string): string[] {
+  const cmake = readFileSync(join(sourceDir, 'ggml', 'src', 'CMakeLists.txt'), 'utf8')
+  const match = new RegExp(`ggml_add_cpu_backend_variant\\(${variant}\\b([^)]*)\\)`).exec(cmake)
+  if (match === null) throw new Error(`ggml's CMakeLists.txt has no CPU variant named ${variant}`)
+  return match[1]!.trim().split(/\s+/).filter((f) => f !== '').map((f) => `-DGGML_${f}=ON`)
+}
+
+/** The build to compare against: `BENCH_NATIVE_BUILD`, else the variant node-llama-cpp loaded. */
+export function nativeBuild(addonVariant: string | undefined): NativeBuild {
   if (!existsSync(sourceDir)) run('git', ['clone', '--quiet', bundle, sourceDir], repoRoot)
+  const flavour = process.env.BENCH_NATIVE_BUILD ?? addonVariant ?? 'native'
+  const cmakeFlags = flavour === 'native' ? ['-DGGML_NATIVE=ON'] : ['-DGGML_NATIVE=OFF', ...variantFlags(flavour)]
+  // The -march=native build keeps the folder name earlier runs cached it under.
+  const dir = flavour === 'native' ? 'build' : `build-${flavour}`
+  return { flavour, cmakeFlags, binDir: join(sourceDir, dir, 'bin') }
+}
+
+export type NativeTool = 'llama-bench' | 'llama-server'
+
+/** Path of a tool of `build`. */
+export function toolPath(build: NativeBuild, tool: NativeTool): string {
+  return join(build.binDir, tool)
+}
+
+/**
+ * Configures and builds the tools named if they are not cached yet (tens of minutes on 2 busy
+ * cores).
+ */
+export function ensureNativeTools(build: NativeBuild, targets: readonly NativeTool[]): void {
+  const missing = targets.filter((t) => !existsSync(toolPath(build, t)))
+  if (missing.length === 0) return
+  const buildDir = resolve(build.binDir, '..')
   if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
     run('cmake', [
       // GGML_OPENMP=OFF: node-llama-cpp's prebuilt addon uses ggml's own thread pool, not OpenMP.
-      '-B', 'build', '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=ON', '-DGGML_OPENMP=OFF', '-DLLAMA_CURL=OFF',
+      '-B', buildDir, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release', ...build.cmakeFlags, '-DGGML_OPENMP=OFF', '-DLLAMA_CURL=OFF',
       '-DGGML_CUDA=OFF', '-DGGML_VULKAN=OFF', '-DGGML_METAL=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_EXAMPLES=OFF',
     ], sourceDir)
   }
-  run('cmake', ['--build', 'build', '-j2', '--target', ...missing], sourceDir)
+  run('cmake', ['--build', buildDir, '-j2', '--target', ...missing], sourceDir)
 }
 
 /** Text-generation speed of native llama.cpp: `llama-bench -p 0 -n <tokens>` (tg test). */
-export function llamaBenchDecode(model: string, options: { threads: number; tokens: number; repetitions: number }): number {
+export function llamaBenchDecode(build: NativeBuild, model: string, options: { threads: number; tokens: number; repetitions: number }): number {
   const args = ['-m', model, '-p', '0', '-n', String(options.tokens), '-t', String(options.threads), '-r', String(options.repetitions), '-o', 'json']
-  const result = spawnSync(llamaBenchPath, args, { encoding: 'utf8', maxBuffer: 16 << 20 })
+  const result = spawnSync(toolPath(build, 'llama-bench'), args, { encoding: 'utf8', maxBuffer: 16 << 20 })
   if (result.status !== 0) throw new Error(`llama-bench failed: ${result.stderr}`)
   const rows = JSON.parse(result.stdout) as Array<{ n_gen: number; avg_ts: number }>
   const tg = rows.find((r) => r.n_gen === options.tokens)

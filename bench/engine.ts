@@ -6,6 +6,8 @@
  *   3. one streaming request through our HTTP API ÷ the engine called directly (floor 0.97).
  * Runs alternate between the two sides and the best run of each side is compared, because this
  * machine is shared: the best run is the one least disturbed by other processes.
+ * The reference is built with the CPU kernels node-llama-cpp loaded (see _native.ts);
+ * BENCH_NATIVE_BUILD=native compares against a -march=native build instead.
  * Env: BENCH_THREADS (default 1: on a shared, oversubscribed machine ggml's spinning thread
  * barrier makes 2 threads slower than 1 for both sides), BENCH_ROUNDS (default 3), BENCH_PARTS
  * (default decode,concurrent,streaming), BENCH_MODEL (default .cache/bench-model.gguf, made by
@@ -20,12 +22,14 @@ import type { Engine, SamplingParams } from '../src/runtime/engine.js'
 import {
   ensureNativeTools,
   llamaBenchDecode,
-  llamaServerPath,
+  loadedCpuVariant,
+  nativeBuild,
   repoRoot,
   startServer,
   streamCompletion,
+  toolPath,
 } from './_native.js'
-import type { ServerProcess, StreamMeasure } from './_native.js'
+import type { NativeBuild, ServerProcess, StreamMeasure } from './_native.js'
 
 const threads = Number(process.env.BENCH_THREADS ?? 1)
 const parts = new Set((process.env.BENCH_PARTS ?? 'decode,concurrent,streaming').split(','))
@@ -119,7 +123,7 @@ function median(values: readonly number[]): number {
 }
 
 /** Part 1: decode tok/s of the engine vs `llama-bench` tg, alternating runs. */
-async function measureDecode(): Promise<Record<string, unknown>> {
+async function measureDecode(build: NativeBuild): Promise<Record<string, unknown>> {
   const engine = await loadLlamaEngine({ modelPath, name: 'bench', parallel: 1, threads, contextSize: CONTEXT_PER_SLOT })
   const nativeRuns: number[] = []
   const engineRuns: number[] = []
@@ -127,7 +131,7 @@ async function measureDecode(): Promise<Record<string, unknown>> {
     await engineDecode(engine) // warm-up: page in the weights
     // Single runs, strictly alternating, so both sides see the same background load.
     for (let i = 0; i < 3 * rounds; i++) {
-      nativeRuns.push(llamaBenchDecode(modelPath, { threads, tokens: DECODE_TOKENS, repetitions: 1 }))
+      nativeRuns.push(llamaBenchDecode(build, modelPath, { threads, tokens: DECODE_TOKENS, repetitions: 1 }))
       engineRuns.push(await engineDecode(engine))
       log(`decode run ${i}: native ${nativeRuns.at(-1)!.toFixed(1)} tok/s, engine ${engineRuns.at(-1)!.toFixed(1)} tok/s`)
     }
@@ -147,11 +151,16 @@ async function measureDecode(): Promise<Record<string, unknown>> {
 
 export async function run(): Promise<Record<string, unknown>> {
   ensureBenchModel()
-  ensureNativeTools([...(parts.has('decode') ? ['llama-bench' as const] : []), ...(parts.has('concurrent') ? ['llama-server' as const] : [])])
-  log(`model ${modelPath}, threads ${threads}, rounds ${rounds}`)
+  // Load the model once so node-llama-cpp picks its CPU variant; the reference is built to match.
+  const probe = await loadLlamaEngine({ modelPath, name: 'probe', parallel: 1, threads, contextSize: 64 })
+  const addonVariant = loadedCpuVariant()
+  await probe.unload()
+  const build = nativeBuild(addonVariant)
+  ensureNativeTools(build, [...(parts.has('decode') ? ['llama-bench' as const] : []), ...(parts.has('concurrent') ? ['llama-server' as const] : [])])
+  log(`model ${modelPath}, threads ${threads}, rounds ${rounds}, addon CPU variant ${addonVariant ?? 'unknown'}, reference build ${build.flavour}`)
 
   // 1. decode: engine vs llama-bench tg, alternating.
-  const decode = parts.has('decode') ? await measureDecode() : 'skipped'
+  const decode = parts.has('decode') ? await measureDecode(build) : 'skipped'
 
   // 2 and 3: HTTP. Our node and llama-server, same model, same threads, 8 slots each.
   const dataDir = mkdtempSync(join(tmpdir(), 'commons-bench-'))
@@ -163,7 +172,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const oursTokens: number[] = []
     const nativeTokens: number[] = []
     for (let i = 0; i < rounds; i++) {
-      const llamaServer = await startServer(llamaServerPath, [
+      const llamaServer = await startServer(toolPath(build, 'llama-server'), [
         '-m', modelPath, '--parallel', String(CONCURRENT), '-c', String(CONTEXT_PER_SLOT * CONCURRENT), '-t', String(threads),
         '--host', '127.0.0.1', '--port', String(nativePort), '--no-webui',
       ], { port: nativePort, healthPath: '/health', timeoutMs: 60_000 })
@@ -237,6 +246,8 @@ export async function run(): Promise<Record<string, unknown>> {
   return {
     model: { path: modelPath, sizeBytes: statSync(modelPath).size },
     threads,
+    // The ggml CPU kernels on each side: node-llama-cpp's prebuilt variant and the reference build.
+    kernels: { addon: addonVariant ?? 'unknown', reference: build.flavour },
     rounds,
     decode,
     concurrent,
