@@ -1,15 +1,28 @@
 /**
  * Log sync, protocol `/commons/log/1`: a node catches up from a peer by the peer's latest final
- * checkpoint, a consistency proof, and entry ranges.
+ * checkpoint, a consistency proof, the checkpoints that delimit the batches in between, and entry
+ * ranges.
+ *
+ * The batch checkpoints matter as much as the entries: governance gives every entry the time of the
+ * epoch whose checkpoint included it, so a synced node must end up with exactly the (entry →
+ * including checkpoint) history of a node that watched the witnesses live (issue 7: same log size,
+ * same state root). The peer therefore hands over the first final checkpoint of every size it
+ * holds past ours (`LogStore.finalCheckpoints`), and we check that the chain has no gap.
  *
  * Everything a peer sends is UNTRUSTED until a proof checks it, and nothing is stored before:
- * 1. the checkpoint must carry ≥ k valid cosignatures from our witnesses (`verifyCosignatures`),
+ * 1. every checkpoint must carry ≥ k valid cosignatures from our witnesses (`verifyCosignatures`),
  *    or it is refused (`NotFinalError`) — we never accept a checkpoint on a peer's word;
- * 2. our current tree must be a prefix of it (`verifyConsistency` on the peer's proof, or our own
- *    stored root when the peer is behind) — otherwise the peer shows a fork (`BadProofError`);
- * 3. every entry must decode, match its schema and carry a valid author signature (worker
- *    threads, `verify-pool.ts`), and the tree recomputed from them must have exactly the
- *    checkpoint's root — only then are the entries appended, then the checkpoint stored.
+ * 2. our current tree must be a prefix of the latest (`verifyConsistency` on the peer's proof, or
+ *    our own stored root when the peer is behind) — otherwise the peer shows a fork (`BadProofError`);
+ * 3. the batch checkpoints must grow strictly in size and epoch, and each one's `from <n>` line
+ *    (the size before its batch) must be the size of the one before it: a peer that leaves out a
+ *    checkpoint (to move entries to a later epoch) is caught (`BadProofError`);
+ * 4. every entry must decode, match its schema and carry a valid author signature (worker
+ *    threads, `verify-pool.ts`), and the tree recomputed from them must have exactly each batch
+ *    checkpoint's root at its size — only then are the entries stored, batch by batch, each
+ *    batch's last part in one transaction with its checkpoint (`LogStore.appendFinal`).
+ * A sync cut short leaves whole verified ranges; the next one resumes from our last final
+ * checkpoint, checking again the peer's checkpoints over entries we already hold.
  *
  * Wire: every frame is a varint length prefix (it-length-prefixed) and a body. Requests and
  * control responses are JSON; an `entries` response is a JSON header `{type, from, count}`
@@ -24,10 +37,10 @@ import * as lp from 'it-length-prefixed'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { z } from 'zod'
 import { bytesEqual, bytesToHex, hexToBytes } from '../identity/index.js'
-import { parseSignedCheckpoint, verifyCosignatures } from './checkpoint.js'
+import { batchStartOf, epochOf, parseSignedCheckpoint, verifyCosignatures, type Checkpoint } from './checkpoint.js'
 import { MAX_ENTRY_BYTES } from './entry.js'
 import { BadCheckpointError, BadProofError, NotFinalError, SyncError } from './errors.js'
-import type { AppendableEntry, LogStore } from './log-store.js'
+import type { AppendableEntry, LogStore, WitnessPolicy } from './log-store.js'
 import { verifyConsistency, type Hash } from './merkle.js'
 import { TreeAppender } from './tree.js'
 import type { ChunkResult } from './verify-chunk.js'
@@ -39,7 +52,12 @@ export const LOG_PROTOCOL = '/commons/log/1'
 /** Most entries one `entries` request may ask for. */
 export const MAX_RANGE = 10_000
 
+/** Most checkpoints one `checkpoints` response carries (the client asks again from the last). */
+export const MAX_CHECKPOINTS = 256
+
 const MAX_CONTROL_BYTES = 1 << 20
+/** Notes per `checkpoints` response stop once they add up to this much (a response frame stays under MAX_CONTROL_BYTES). */
+const CHECKPOINTS_BUDGET = 512 * 1024
 const BLOCK_BYTES = 256 * 1024
 const MAX_FRAME_BYTES = BLOCK_BYTES + MAX_ENTRY_BYTES + 16
 
@@ -57,6 +75,7 @@ const RequestSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('checkpoint') }),
   z.strictObject({ type: z.literal('consistency'), from: Index, to: Index }),
   z.strictObject({ type: z.literal('entries'), from: Index, to: Index }),
+  z.strictObject({ type: z.literal('checkpoints'), after: Index, upTo: Index }),
 ])
 type Request = z.infer<typeof RequestSchema>
 
@@ -64,6 +83,7 @@ const ResponseSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('checkpoint'), note: z.string().max(MAX_CONTROL_BYTES).nullable() }),
   z.strictObject({ type: z.literal('proof'), hashes: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(128) }),
   z.strictObject({ type: z.literal('entries'), from: Index, count: z.number().int().min(0).max(MAX_RANGE) }),
+  z.strictObject({ type: z.literal('checkpoints'), notes: z.array(z.string().max(1 << 16)).max(MAX_CHECKPOINTS) }),
   z.strictObject({ type: z.literal('error'), code: z.string().max(64), message: z.string().max(4096) }),
 ])
 type Response = z.infer<typeof ResponseSchema>
@@ -97,8 +117,9 @@ async function sendFrame(stream: LogStream, body: Uint8Array): Promise<void> {
 const sendJson = (stream: LogStream, value: Request | Response): Promise<void> => sendFrame(stream, encoder.encode(JSON.stringify(value)))
 
 /**
- * Serves `/commons/log/1` on one stream from our store: the latest FINAL checkpoint only,
- * consistency proofs and entry ranges within our log. Ends when the client closes its side.
+ * Serves `/commons/log/1` on one stream from our store: the latest FINAL checkpoint, the first
+ * final checkpoint of each size in a range, consistency proofs and entry ranges within our log.
+ * Ends when the client closes its side.
  */
 export async function serveLog(store: LogStore, stream: LogStream): Promise<void> {
   try {
@@ -106,6 +127,17 @@ export async function serveLog(store: LogStore, stream: LogStream): Promise<void
       const req = parseJson(frame.subarray(), RequestSchema, 'client')
       if (req.type === 'checkpoint') {
         await sendJson(stream, { type: 'checkpoint', note: store.latestFinalCheckpoint()?.note ?? null })
+        continue
+      }
+      if (req.type === 'checkpoints') {
+        const notes: string[] = []
+        let bytes = 0
+        for (const cp of store.finalCheckpoints(req.after, req.upTo, MAX_CHECKPOINTS)) {
+          if (bytes + cp.note.length > CHECKPOINTS_BUDGET && notes.length > 0) break
+          notes.push(cp.note)
+          bytes += cp.note.length
+        }
+        await sendJson(stream, { type: 'checkpoints', notes })
         continue
       }
       const size = store.size()
@@ -142,6 +174,11 @@ export async function serveLog(store: LogStore, stream: LogStream): Promise<void
 export interface LogPeer {
   /** The peer's latest final checkpoint note, or null if it has none. Untrusted. */
   checkpoint(): Promise<string | null>
+  /**
+   * The peer's first final checkpoint of each size in (`after`, `upTo`], ascending (possibly only
+   * the first ones: ask again from the last size). Untrusted.
+   */
+  checkpoints(after: number, upTo: number): Promise<string[]>
   /** Consistency proof from `from` to `to` in the peer's tree. Untrusted. */
   consistency(from: number, to: number): Promise<Hash[]>
   /** Raw canonical entry bytes of [from, to) (≤ MAX_RANGE). Untrusted. */
@@ -190,6 +227,15 @@ export class StreamLogPeer implements LogPeer {
       const res = await this.#response()
       if (res.type !== 'checkpoint') throw new SyncError(`expected a checkpoint, got '${res.type}'`)
       return res.note
+    })
+  }
+
+  checkpoints(after: number, upTo: number): Promise<string[]> {
+    return this.#exclusive(async () => {
+      await sendJson(this.#stream, { type: 'checkpoints', after, upTo })
+      const res = await this.#response()
+      if (res.type !== 'checkpoints') throw new SyncError(`expected checkpoints, got '${res.type}'`)
+      return res.notes
     })
   }
 
@@ -246,6 +292,8 @@ export interface SyncResult {
   readonly to: number
   /** Size of the peer's final checkpoint (what we verified against). */
   readonly checkpointSize: number
+  /** Batch checkpoints (first final checkpoint of a size) stored by this sync. */
+  readonly checkpoints: number
 }
 
 /** Options of {@link syncFrom}. */
@@ -258,55 +306,122 @@ export interface SyncOptions {
   readonly signal?: AbortSignal
 }
 
+/** A peer's checkpoint note that passed the checks of steps 1 (finality) and origin. */
+interface Verified {
+  readonly note: string
+  readonly checkpoint: Checkpoint
+  readonly epoch: number | undefined
+  /** The `from <n>` line: size before the batch, when the witnesses wrote one. */
+  readonly from: number | undefined
+}
+
+function verifiedFinal(store: LogStore, note: string, policy: WitnessPolicy): Verified {
+  const signed = parseSignedCheckpoint(note)
+  const cp = signed.checkpoint
+  if (cp.origin !== store.origin) throw new BadCheckpointError(`peer checkpoint is for '${cp.origin.slice(0, 80)}', not this log`)
+  const cosigned = verifyCosignatures(signed, policy.witnesses).valid.length
+  if (cosigned < policy.threshold) throw new NotFinalError(cp.size, cosigned, policy.threshold)
+  return { note, checkpoint: cp, epoch: epochOf(cp), from: batchStartOf(cp) }
+}
+
 /**
- * Brings `store` up to the peer's latest final checkpoint, verifying everything first (see the
- * module comment). On any failure nothing from the peer is stored and a typed error says why:
- * `NotFinalError` (not k cosignatures), `BadCheckpointError` (malformed / other log),
- * `BadProofError` (fork: inconsistent with our log, or entries that do not hash to the root),
- * `SyncError` (protocol/transport, or an entry that fails validation), `ReplayedSeqError`.
+ * The peer's batch checkpoints in (`anchor.size`, `latest.size`], checked as a chain (step 3):
+ * sizes and epochs strictly increasing, each `from` equal to the size before it. When the peer has
+ * none at `latest.size`, the latest itself closes the chain (a log whose checkpoints carry no
+ * `from` line), unless its own `from` line shows that one was left out.
+ */
+async function batchCheckpoints(
+  store: LogStore,
+  peer: LogPeer,
+  anchor: { size: number; epoch: number | undefined },
+  latest: Verified,
+  policy: WitnessPolicy,
+): Promise<Verified[]> {
+  const chain: Verified[] = []
+  let prev = anchor
+  const link = (v: Verified): void => {
+    const cp = v.checkpoint
+    if (cp.size <= prev.size || cp.size > latest.checkpoint.size) throw new SyncError(`peer sent checkpoint of size ${cp.size} outside (${prev.size}, ${latest.checkpoint.size}]`)
+    if (v.epoch !== undefined && prev.epoch !== undefined && v.epoch <= prev.epoch) {
+      throw new BadProofError(`checkpoint of size ${cp.size} closes epoch ${v.epoch}, not after epoch ${prev.epoch} of size ${prev.size}`)
+    }
+    if (v.from !== undefined && v.from !== prev.size) {
+      throw new BadProofError(`checkpoint of size ${cp.size} includes entries from ${v.from}, but the one before it ends at ${prev.size}: the peer left out checkpoints`)
+    }
+    chain.push(v)
+    prev = { size: cp.size, epoch: v.epoch }
+  }
+  while (prev.size < latest.checkpoint.size) {
+    const notes = await peer.checkpoints(prev.size, latest.checkpoint.size)
+    if (notes.length === 0) break
+    for (const note of notes) link(verifiedFinal(store, note, policy))
+  }
+  if (prev.size < latest.checkpoint.size) link(latest)
+  return chain
+}
+
+/**
+ * Brings `store` up to the peer's latest final checkpoint, with every batch checkpoint in between,
+ * verifying everything first (see the module comment). On any failure nothing unverified is stored
+ * and a typed error says why: `NotFinalError` (not k cosignatures), `BadCheckpointError`
+ * (malformed / other log), `BadProofError` (fork: inconsistent with our log, entries that do not
+ * hash to a checkpoint's root, or a gap in the checkpoints), `SyncError` (protocol/transport, or
+ * an entry that fails validation), `ReplayedSeqError`.
  */
 export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOptions = {}): Promise<SyncResult> {
   const local = store.size()
   const note = await peer.checkpoint()
-  if (note === null) return { status: 'no-checkpoint', from: local, to: local, checkpointSize: 0 }
-  const signed = parseSignedCheckpoint(note)
-  const cp = signed.checkpoint
-  if (cp.origin !== store.origin) throw new BadCheckpointError(`peer checkpoint is for '${cp.origin.slice(0, 80)}', not this log`)
+  if (note === null) return { status: 'no-checkpoint', from: local, to: local, checkpointSize: 0, checkpoints: 0 }
   const policy = store.witnessPolicy()
-  const cosigned = verifyCosignatures(signed, policy.witnesses).valid.length
-  if (cosigned < policy.threshold) throw new NotFinalError(cp.size, cosigned, policy.threshold)
+  const latest = verifiedFinal(store, note, policy)
+  const target = latest.checkpoint.size
 
-  if (cp.size <= local) {
-    if (!bytesEqual(store.treeHash(cp.size), cp.root)) throw new BadProofError(`peer's final checkpoint at size ${cp.size} conflicts with our log (fork)`)
-    store.addCheckpoint(note, policy)
-    return { status: 'up-to-date', from: local, to: local, checkpointSize: cp.size }
-  }
-
-  if (local > 0) {
-    const proof = await peer.consistency(local, cp.size)
-    if (!verifyConsistency(local, cp.size, proof, store.root(), cp.root)) {
-      throw new BadProofError(`peer's checkpoint at size ${cp.size} is not an extension of our log at size ${local} (fork)`)
+  if (target <= local) {
+    if (!bytesEqual(store.treeHash(target), latest.checkpoint.root)) throw new BadProofError(`peer's final checkpoint at size ${target} conflicts with our log (fork)`)
+  } else if (local > 0) {
+    const proof = await peer.consistency(local, target)
+    if (!verifyConsistency(local, target, proof, store.root(), latest.checkpoint.root)) {
+      throw new BadProofError(`peer's checkpoint at size ${target} is not an extension of our log at size ${local} (fork)`)
     }
   }
 
+  // Our own history ends at our last batch checkpoint; entries past it (a sync cut short) are
+  // checked again against the peer's checkpoints below.
+  const ours = store.latestFinalCheckpoint()
+  const anchorSize = ours?.size ?? 0
+  const anchor = { size: anchorSize, epoch: anchorSize === 0 ? undefined : store.checkpoint(anchorSize)?.epoch }
+  const chain = target > anchorSize ? await batchCheckpoints(store, peer, anchor, latest, policy) : []
+  for (const v of chain) {
+    if (v.checkpoint.size <= local && !bytesEqual(store.treeHash(v.checkpoint.size), v.checkpoint.root)) {
+      throw new BadProofError(`peer's checkpoint at size ${v.checkpoint.size} conflicts with our log (fork)`)
+    }
+  }
+
+  if (target <= local) {
+    for (const v of chain) store.addCheckpoint(v.note, policy)
+    store.addCheckpoint(note, policy)
+    return { status: 'up-to-date', from: local, to: local, checkpointSize: target, checkpoints: chain.length }
+  }
+
   const rangeSize = Math.min(MAX_RANGE, options.rangeSize ?? 5000)
-  const verifier = chunkVerifierFor(store.network, cp.size - local, options.threads)
+  const verifier = chunkVerifierFor(store.network, target - local, options.threads)
   const chunks: Array<{ items: Uint8Array[]; result: Promise<ChunkResult> }> = []
   try {
-    let received = local
-    for (let from = local; from < cp.size; from += rangeSize) {
+    for (let from = local; from < target; from += rangeSize) {
       options.signal?.throwIfAborted()
-      const to = Math.min(cp.size, from + rangeSize)
+      const to = Math.min(target, from + rangeSize)
       const items = await peer.entries(from, to)
       if (items.length !== to - from) throw new SyncError(`peer sent ${items.length} entries for [${from}, ${to})`)
       // Verification runs on worker threads while the next range downloads.
       const first = from
       chunks.push({ items, result: verifier.verify(items.map((bytes, i) => ({ index: first + i, bytes }))) })
-      received = to
-      options.onProgress?.(received - local, cp.size - local)
+      options.onProgress?.(to - local, target - local)
     }
+    // Recompute the tree from the entries; at every batch checkpoint's size it must have its root.
     const staged = TreeAppender.fromStore(local, store)
     const batch: AppendableEntry[] = []
+    const ahead = chain.filter((v) => v.checkpoint.size > local)
+    let next = 0
     for (const { items, result } of chunks) {
       const r = await result
       if (r.error !== undefined) throw new SyncError(`entry ${r.error.index} from the peer is invalid: ${r.error.code}: ${r.error.message}`)
@@ -314,17 +429,35 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
         const leaf = r.leaves.slice(i * 32, i * 32 + 32)
         staged.append(leaf)
         batch.push({ entry: { author: r.authors[i]!, seq: r.seqs[i]!, kind: r.kinds[i]! }, hash: r.hashes[i]!, bytes: items[i]!, leaf })
+        const cp = ahead[next]?.checkpoint
+        if (cp !== undefined && staged.size === cp.size) {
+          if (!bytesEqual(staged.root(), cp.root)) throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${cp.size}`)
+          next++
+        }
       }
       await yieldToEventLoop()
     }
-    if (!bytesEqual(staged.root(), cp.root)) throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${cp.size}`)
-    // Proven part of a final tree: append in bounded transactions, then keep the checkpoint.
-    for (let i = 0; i < batch.length; i += 5000) {
-      store.append(batch.slice(i, i + 5000))
+    if (next !== ahead.length || !bytesEqual(staged.root(), latest.checkpoint.root)) {
+      throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${target}`)
+    }
+    // All proven: store batch by batch, in bounded transactions; the last part of each batch goes
+    // in one transaction with its checkpoint.
+    for (const v of chain) if (v.checkpoint.size <= local) store.addCheckpoint(v.note, policy)
+    const APPEND_CHUNK = 5000
+    let at = local
+    for (const v of ahead) {
+      const end = v.checkpoint.size
+      while (end - at > APPEND_CHUNK) {
+        store.append(batch.slice(at - local, at - local + APPEND_CHUNK))
+        at += APPEND_CHUNK
+        await yieldToEventLoop()
+      }
+      store.appendFinal(batch.slice(at - local, end - local), v.note, policy)
+      at = end
       await yieldToEventLoop()
     }
     store.addCheckpoint(note, policy)
-    return { status: 'synced', from: local, to: cp.size, checkpointSize: cp.size }
+    return { status: 'synced', from: local, to: target, checkpointSize: target, checkpoints: chain.length }
   } finally {
     await verifier.close()
   }

@@ -10,10 +10,12 @@ import {
   NotFinalError,
   SyncError,
   cosignCheckpoint,
+  decodeEntry,
   originOf,
   syncFrom,
   type LogPeer,
 } from '../../src/ledger/index.js'
+import { bytesToHex } from '../../src/identity/index.js'
 import { authorKeys, finalize, notes, tempDir, testGenesis, witnessKeys } from './ledger-helpers.js'
 
 const genesis = testGenesis()
@@ -22,10 +24,22 @@ const genesis = testGenesis()
 class FakeLogPeer implements LogPeer {
   constructor(
     readonly store: LogStore,
-    readonly lies: { note?: string; entry?: (index: number, bytes: Uint8Array) => Uint8Array; proof?: 'empty' } = {},
+    readonly lies: {
+      note?: string
+      entry?: (index: number, bytes: Uint8Array) => Uint8Array
+      proof?: 'empty'
+      /** Rewrites the batch checkpoints it hands out (e.g. leaves one out). */
+      checkpoints?: (notes: string[]) => string[]
+    } = {},
+    /** Most checkpoints per answer (a real peer pages at MAX_CHECKPOINTS). */
+    readonly page = 1000,
   ) {}
   async checkpoint(): Promise<string | null> {
     return this.lies.note ?? this.store.latestFinalCheckpoint()?.note ?? null
+  }
+  async checkpoints(after: number, upTo: number): Promise<string[]> {
+    const notes = this.store.finalCheckpoints(after, upTo, this.page).map((c) => c.note)
+    return this.lies.checkpoints ? this.lies.checkpoints(notes) : notes
   }
   async consistency(from: number, to: number) {
     return this.lies.proof === 'empty' ? [] : this.store.consistencyProof(from, to)
@@ -111,6 +125,109 @@ test('a tampered entry, entries that miss the root, or a forked peer store nothi
     t2.cleanup()
     // After all that, the honest peer still works.
     assert.equal((await syncFrom(b, new FakeLogPeer(a), { threads: 0 })).to, 120)
+    a.close()
+    b.close()
+  } finally {
+    t.cleanup()
+  }
+})
+
+/** Appends `count` notes of `author` (if any) and stores the k-cosigned checkpoint closing `epoch`. */
+function decideEpoch(store: LogStore, epoch: number, count: number, author = authorKeys[0]!): string {
+  const from = store.size()
+  if (count > 0) store.append(notes(genesis, count, author, store.lastSeq(bytesToHex(author.publicKey)) + 1))
+  const note = cosignCheckpoint(
+    { origin: originOf(genesis), size: store.size(), root: store.root(), extensions: [`epoch ${epoch}`, `from ${from}`] },
+    witnessKeys.slice(0, 3),
+    1_700_000_000 + epoch,
+  )
+  store.addCheckpoint(note)
+  return note
+}
+
+/** (size, epoch) of every batch checkpoint (an empty log's has no entries to date), and the latest (size, epoch). */
+const history = (s: LogStore) => ({
+  batches: s.checkpoints().filter((c) => c.final && c.size > 0).map((c) => [c.size, c.epoch]),
+  latest: [s.latestFinalCheckpoint()?.size, s.latestFinalCheckpoint()?.epoch],
+})
+
+test('sync carries every batch checkpoint: the synced node has the live node\'s (entry → epoch) history, in pages', async () => {
+  const t = tempDir('commons-sync-hist-')
+  try {
+    const a = LogStore.open(join(t.dir, 'a.db'), { genesis })
+    const b = LogStore.open(join(t.dir, 'b.db'), { genesis })
+    // Epochs 0..9 with entries in 1, 2, 5, 6 and 8; the others decide nothing.
+    const counts = [0, 3, 2, 0, 0, 4, 1, 0, 7, 0]
+    counts.forEach((n, epoch) => decideEpoch(a, epoch, n))
+    assert.deepEqual(history(a).batches, [[3, 1], [5, 2], [9, 5], [10, 6], [17, 8]])
+    const r = await syncFrom(b, new FakeLogPeer(a, {}, 2), { rangeSize: 4, threads: 0 })
+    assert.deepEqual([r.status, r.to, r.checkpoints], ['synced', 17, 5])
+    assert.deepEqual(history(b), history(a))
+    assert.deepEqual(history(b).latest, [17, 9])
+    // More epochs on the peer, some empty: a second sync adds the new batches only.
+    decideEpoch(a, 10, 0)
+    decideEpoch(a, 11, 2, authorKeys[1]!)
+    decideEpoch(a, 12, 0)
+    const r2 = await syncFrom(b, new FakeLogPeer(a), { threads: 0 })
+    assert.deepEqual([r2.status, r2.from, r2.to, r2.checkpoints], ['synced', 17, 19, 1])
+    assert.deepEqual(history(b), history(a))
+    // Up to date in entries, but the peer decided another empty epoch: the latest moves.
+    decideEpoch(a, 13, 0)
+    assert.equal((await syncFrom(b, new FakeLogPeer(a), { threads: 0 })).status, 'up-to-date')
+    assert.deepEqual(history(b), history(a))
+    a.close()
+    b.close()
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('a peer that leaves out or reorders batch checkpoints is caught, and nothing is stored', async () => {
+  const t = tempDir('commons-sync-hist-')
+  try {
+    const a = LogStore.open(join(t.dir, 'a.db'), { genesis })
+    const b = LogStore.open(join(t.dir, 'b.db'), { genesis })
+    decideEpoch(a, 1, 3)
+    decideEpoch(a, 2, 0)
+    decideEpoch(a, 3, 2)
+    decideEpoch(a, 4, 4)
+    decideEpoch(a, 5, 0)
+    // Hiding epoch 3's checkpoint would give its entries epoch 4's time.
+    const skip = (notes: string[]) => notes.filter((n) => !n.includes('\nepoch 3\n'))
+    await assert.rejects(syncFrom(b, new FakeLogPeer(a, { checkpoints: skip }), { threads: 0 }), (e: unknown) => e instanceof BadProofError && /left out/.test(e.message))
+    assert.deepEqual([b.size(), b.checkpoints().length], [0, 0])
+    // Hiding them all: the latest (an empty epoch, from 9) shows the gap too.
+    await assert.rejects(syncFrom(b, new FakeLogPeer(a, { checkpoints: () => [] }), { threads: 0 }), BadProofError)
+    // Out of order.
+    await assert.rejects(syncFrom(b, new FakeLogPeer(a, { checkpoints: (n) => [...n].reverse() }), { threads: 0 }), (e: unknown) => e instanceof BadProofError || e instanceof SyncError)
+    // A checkpoint with too few cosignatures among them.
+    const weak = (n: string[]) => n.map((note, i) => (i === 1 ? note.split('\n').slice(0, -2).join('\n') + '\n' : note))
+    await assert.rejects(syncFrom(b, new FakeLogPeer(a, { checkpoints: weak }), { threads: 0 }), NotFinalError)
+    assert.deepEqual([b.size(), b.checkpoints().length], [0, 0])
+    assert.equal((await syncFrom(b, new FakeLogPeer(a), { threads: 0 })).to, 9)
+    assert.deepEqual(history(b), history(a))
+    a.close()
+    b.close()
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('a sync cut short resumes: entries held without their checkpoint get it from the next sync', async () => {
+  const t = tempDir('commons-sync-hist-')
+  try {
+    const a = LogStore.open(join(t.dir, 'a.db'), { genesis })
+    const b = LogStore.open(join(t.dir, 'b.db'), { genesis })
+    decideEpoch(a, 1, 4)
+    decideEpoch(a, 2, 6)
+    decideEpoch(a, 3, 0)
+    // b holds the first 7 entries but only the checkpoint of size 4 (killed mid-batch).
+    b.append(a.entries(0, 4).map((e) => ({ ...decodeEntry(e.bytes, b.network) })))
+    b.addCheckpoint(a.checkpoint(4)!.note)
+    b.append(a.entries(4, 7).map((e) => ({ ...decodeEntry(e.bytes, b.network) })))
+    const r = await syncFrom(b, new FakeLogPeer(a), { threads: 0 })
+    assert.deepEqual([r.status, r.from, r.to, r.checkpoints], ['synced', 7, 10, 1])
+    assert.deepEqual(history(b), history(a))
     a.close()
     b.close()
   } finally {

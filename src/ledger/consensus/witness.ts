@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Message } from '@libp2p/gossipsub'
+import { z } from 'zod'
 import { bytesToHex, hexToBytes, type KeyPair } from '../../identity/index.js'
 import {
   cosign,
@@ -45,6 +46,14 @@ const STATE_FILE = 'consensus-state.json'
 const MAX_CATCH_UP_HEIGHTS = 256
 /** Pending entries re-published per re-gossip tick (oldest first). */
 const MAX_REPUBLISHED_ENTRIES = 64
+
+/**
+ * "I am still at `height`": sent on `WITNESS_TOPIC` by a node that sees it is behind (a follower
+ * that synced the log while the witnesses decided further heights, or a witness back from a
+ * crash). Witnesses past that height answer with their decision certificates (`serveLagging`):
+ * a non-witness never sends consensus messages, so nothing else would tell them it lags.
+ */
+const CatchUpRequestSchema = z.strictObject({ kind: z.literal('catch-up'), height: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) })
 
 function batchIdShort(batch: EpochBatch): string {
   return batchId(batch).slice(0, 4)
@@ -202,6 +211,7 @@ export class WitnessService {
       // subscriptions were known reached nobody, and a witness that was down needs them.
       let budget = MAX_REPUBLISHED_ENTRIES
       for (const h of this.known.keys()) if (budget-- > 0) this.republishEntry(h)
+      if (this.isBehind()) this.requestCatchUp()
       this.regossipTimer = setTimeout(tick, every)
     }
     this.regossipTimer = setTimeout(tick, every)
@@ -276,6 +286,11 @@ export class WitnessService {
     } catch {
       return
     }
+    const request = CatchUpRequestSchema.safeParse(value)
+    if (request.success) {
+      if (this.core !== null && request.data.height < this.core.height) this.serveLagging(request.data.height)
+      return
+    }
     const parsed = WitnessGossipSchema.safeParse(value)
     if (!parsed.success || this.core === null) return
     const gossip = parsed.data
@@ -315,6 +330,22 @@ export class WitnessService {
     }
   }
 
+  /**
+   * Behind: messages of heights past the next one are waiting (the witnesses moved on without us),
+   * or our height's epoch ended several epochs ago without a decision reaching us.
+   */
+  private isBehind(): boolean {
+    if (this.core === null) return false
+    if (this.ahead.size > 0) return true
+    return this.now() > this.epochEndMs(this.core.height) + 3 * this.store.genesis.epochMs
+  }
+
+  private requestCatchUp(): void {
+    if (this.core === null) return
+    const height = Math.min(this.core.height, this.undelivered[0]?.height ?? Infinity)
+    void this.publish(WITNESS_TOPIC, new TextEncoder().encode(JSON.stringify({ kind: 'catch-up', height })))
+  }
+
   private keepAhead(height: number, gossip: WitnessGossip): void {
     if (height > this.height + MAX_CATCH_UP_HEIGHTS) return
     const list = this.ahead.get(height) ?? []
@@ -350,11 +381,12 @@ export class WitnessService {
 
   // ---- epochs and timers ----
 
-  /** The first height not yet in the log: one past the epoch of the last checkpoint we stored. */
+  /**
+   * The first height not yet decided here: one past the epoch of the latest final checkpoint (an
+   * empty epoch's checkpoint included: the store keeps it apart from the per-size history).
+   */
   private nextHeight(): number {
-    let last = -1
-    for (const cp of this.store.checkpoints()) if (cp.final && cp.epoch !== undefined && cp.epoch > last) last = cp.epoch
-    return last + 1
+    return (this.store.latestFinalCheckpoint()?.epoch ?? -1) + 1
   }
 
   private epochEndMs(epoch: number): number {
@@ -465,20 +497,16 @@ export class WitnessService {
     const missing = pending.batch.entries.filter((h) => !this.known.has(h) && this.store.indexOf(h) === undefined)
     if (missing.length > 0) return false
     const fresh = pending.batch.entries.filter((h) => this.store.indexOf(h) === undefined)
-    let size = this.store.size()
-    let root = this.store.rootHex()
-    if (fresh.length > 0) {
-      const result = this.store.append(fresh.map((h) => this.known.get(h)!))
-      size = result.size
-      root = bytesToHex(result.root)
-    }
+    const note = formatSignedNote(formatCheckpoint(this.checkpointOf(pending.batch)), pending.cosignatures)
     let stored: StoredCheckpoint | undefined
-    if (size !== pending.batch.tree.size || root !== pending.batch.tree.root) {
-      this.emit({ kind: 'error', message: `decided tree ${pending.batch.tree.size}/${pending.batch.tree.root} differs from ours ${size}/${root}` })
-    } else {
-      const body = formatCheckpoint(this.checkpointOf(pending.batch))
-      stored = this.store.addCheckpoint(formatSignedNote(body, pending.cosignatures))
+    try {
+      // Entries and the checkpoint that includes them land together (a crash keeps both or neither).
+      stored = fresh.length > 0 ? this.store.appendFinal(fresh.map((h) => this.known.get(h)!), note).checkpoint : this.store.addCheckpoint(note)
+    } catch (err) {
+      this.emit({ kind: 'error', message: `decided tree ${pending.batch.tree.size}/${pending.batch.tree.root} not stored: ${(err as Error).message}` })
     }
+    const size = this.store.size()
+    const root = this.store.rootHex()
     for (const h of pending.batch.entries) {
       this.known.delete(h)
       this.decodedLeaves.delete(h)
@@ -514,8 +542,14 @@ export class WitnessService {
 
   // ---- checkpoints and cosignatures (C2SP tlog-checkpoint + cosignature/v1) ----
 
+  /**
+   * The checkpoint closing the batch's epoch. Besides the epoch it names the size before the batch
+   * (`from <n>`), so a node syncing later can tell it was given every checkpoint that included
+   * entries (`batchStartOf`, `sync.ts`).
+   */
   private checkpointOf(batch: EpochBatch): Checkpoint {
-    return { origin: this.store.origin, size: batch.tree.size, root: hexToBytes(batch.tree.root), extensions: [`epoch ${batch.epoch}`] }
+    const from = batch.tree.size - batch.entries.length
+    return { origin: this.store.origin, size: batch.tree.size, root: hexToBytes(batch.tree.root), extensions: [`epoch ${batch.epoch}`, `from ${from}`] }
   }
 
   private cosignBatch(batch: EpochBatch): string {
