@@ -214,7 +214,7 @@ async function verifyDb(db: Db, genesis: Genesis, options: VerifyOptions): Promi
 }
 
 function toItems(rows: readonly EntryRow[]): ChunkItem[] {
-  return rows.map((r) => ({ index: r.idx, hash: r.hash.toString('hex'), bytes: r.data }))
+  return rows.map((r) => ({ index: r.idx, hash: r.hash, bytes: r.data }))
 }
 
 function missing(index: number): ChunkResult {

@@ -152,6 +152,16 @@ export interface DecodedEntry {
  * @throws OversizedEntryError | BadEntrySchemaError | WrongNetworkError | UnknownKindError | ForgedSignatureError
  */
 export function decodeEntry(bytes: Uint8Array, network: string): DecodedEntry {
+  return { entry: validateEntry(bytes, network), bytes, hash: entryHash(bytes) }
+}
+
+/**
+ * {@link decodeEntry} without computing the entry hash: for bulk paths that hash the bytes
+ * themselves (`verify-chunk.ts` needs both the entry hash and the Merkle leaf hash).
+ *
+ * @throws OversizedEntryError | BadEntrySchemaError | WrongNetworkError | UnknownKindError | ForgedSignatureError
+ */
+export function validateEntry(bytes: Uint8Array, network: string): Entry {
   if (bytes.length > MAX_ENTRY_BYTES) throw new OversizedEntryError(bytes.length, MAX_ENTRY_BYTES)
   let text: string
   let value: unknown
@@ -167,7 +177,7 @@ export function decodeEntry(bytes: Uint8Array, network: string): DecodedEntry {
   if (!verify(hexToBytes(entry.sig), signingBytesOfCanonical(text), hexToBytes(entry.author))) {
     throw new ForgedSignatureError()
   }
-  return { entry, bytes, hash: entryHash(bytes) }
+  return entry
 }
 
 /**

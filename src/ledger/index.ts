@@ -78,7 +78,7 @@ export {
   type WitnessPolicy,
 } from './log-store.js'
 export { verifyLog, type VerifyReport, type VerifyFailure, type VerifyOptions } from './audit.js'
-export { EntryVerifierPool, chunkVerifierFor, type ChunkVerifier } from './verify-pool.js'
+export { EntryVerifierPool, chunkVerifierFor, sharedVerifierPool, type ChunkVerifier } from './verify-pool.js'
 export { verifyChunk, type ChunkItem, type ChunkResult } from './verify-chunk.js'
 export {
   LOG_PROTOCOL,

@@ -1,24 +1,19 @@
 /**
  * The per-entry half of bulk verification, run inside worker threads (`verify-pool.ts`) or inline
- * for small inputs: decode + schema + canonical form + signature (`decodeEntry`), the stored entry
- * hash, and the Merkle leaf hash. Log-state rules (seq uniqueness, tree, checkpoints) stay with
- * the caller, which sees entries in order.
+ * for small inputs: decode + schema + canonical form + signature (`validateEntry`), the entry
+ * hash (checked against the stored one when given), and the Merkle leaf hash. Log-state rules
+ * (seq uniqueness, tree, checkpoints) stay with the caller, which sees entries in order.
  */
 import { createHash } from 'node:crypto'
 import { CommonsError } from '../errors.js'
-import { decodeEntry } from './entry.js'
+import { validateEntry } from './entry.js'
 
 const LEAF_PREFIX = new Uint8Array([0x00])
 
-/** RFC 9162 leaf hash through OpenSSL: for entry-sized inputs it beats the JS SHA-256 here. */
-function leafHashNode(data: Uint8Array): Uint8Array {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest()
-}
-
-/** One entry to check: its log index, the hash stored beside it (if any) and its bytes. */
+/** One entry to check: its log index, the raw 32-byte hash stored beside it (if any) and its bytes. */
 export interface ChunkItem {
   readonly index: number
-  readonly hash?: string
+  readonly hash?: Uint8Array
   readonly bytes: Uint8Array
 }
 
@@ -31,8 +26,15 @@ export interface ChunkResult {
   readonly authors: string[]
   readonly seqs: number[]
   readonly kinds: string[]
+  /** Hex entry hashes. */
   readonly hashes: string[]
   readonly error?: { readonly index: number; readonly code: string; readonly message: string }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** Checks entries in order for `network`, stopping at the first failure. */
@@ -42,22 +44,34 @@ export function verifyChunk(items: readonly ChunkItem[], network: string): Chunk
   const seqs: number[] = []
   const kinds: string[] = []
   const hashes: string[] = []
+  const stop = (i: number, index: number, code: string, message: string): ChunkResult => ({
+    ok: i,
+    leaves: leaves.slice(0, i * 32),
+    authors,
+    seqs,
+    kinds,
+    hashes,
+    error: { index, code, message },
+  })
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!
+    let entry
     try {
-      const d = decodeEntry(item.bytes, network)
-      if (item.hash !== undefined && item.hash !== d.hash) {
-        return { ok: i, leaves: leaves.slice(0, i * 32), authors, seqs, kinds, hashes, error: { index: item.index, code: 'hash_mismatch', message: 'stored entry hash does not match the entry bytes' } }
-      }
-      leaves.set(leafHashNode(item.bytes), i * 32)
-      authors.push(d.entry.author)
-      seqs.push(d.entry.seq)
-      kinds.push(d.entry.kind)
-      hashes.push(d.hash)
+      entry = validateEntry(item.bytes, network)
     } catch (err) {
-      const code = err instanceof CommonsError ? err.code : 'invalid_entry'
-      return { ok: i, leaves: leaves.slice(0, i * 32), authors, seqs, kinds, hashes, error: { index: item.index, code, message: (err as Error).message } }
+      return stop(i, item.index, err instanceof CommonsError ? err.code : 'invalid_entry', (err as Error).message)
     }
+    // OpenSSL SHA-256: for entry-sized inputs it beats the JS implementation here.
+    const digest = createHash('sha256').update(item.bytes).digest()
+    if (item.hash !== undefined && !sameBytes(item.hash, digest)) {
+      return stop(i, item.index, 'hash_mismatch', 'stored entry hash does not match the entry bytes')
+    }
+    // RFC 9162 §2.1.1 leaf hash: SHA-256(0x00 || entry bytes).
+    leaves.set(createHash('sha256').update(LEAF_PREFIX).update(item.bytes).digest(), i * 32)
+    authors.push(entry.author)
+    seqs.push(entry.seq)
+    kinds.push(entry.kind)
+    hashes.push(digest.toString('hex'))
   }
   return { ok: items.length, leaves, authors, seqs, kinds, hashes }
 }

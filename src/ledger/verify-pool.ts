@@ -1,118 +1,133 @@
 /**
  * Bulk entry verification over worker threads. Ed25519 verification is the log's speed limit
- * (DESIGN.md: ~12k verifies/s per core through node:crypto), so `log verify` and sync spread
- * chunks of entries over one worker per core. Results come back per chunk, in submission order.
+ * (DESIGN.md, "Measured facts"), so `log verify`, sync and bulk appends spread chunks of entries
+ * over one thread per core. Results come back per chunk as promises.
+ *
+ * One pool per process, started on first use and kept (`sharedVerifierPool`): thread start-up is
+ * paid once, not per sync or per audit. Idle threads are unref'd so they never keep a process
+ * alive; threads with work in flight are ref'd so an awaited chunk does. Threads load a plain
+ * JavaScript bundle of `verify-worker.ts` (`verify-worker-bundle.ts`).
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { verifyChunk, type ChunkItem, type ChunkResult } from './verify-chunk.js'
+import { verifierWorkerUrl } from './verify-worker-bundle.js'
+import { pack, transferList, type PackedChunk } from './verify-wire.js'
 
-/** Below this many entries, verifying inline beats starting workers. */
+/** Below this many entries, verifying inline beats handing chunks to threads. */
 export const INLINE_LIMIT = 2048
 
 interface Job {
-  resolve: (r: ChunkResult) => void
-  reject: (e: unknown) => void
+  readonly chunk: PackedChunk
+  readonly resolve: (r: ChunkResult) => void
+  readonly reject: (e: unknown) => void
 }
 
-/** A pool of verifier threads for one network. `close()` when done. */
+interface Slot {
+  readonly worker: Worker
+  job: Job | undefined
+}
+
+/** A pool of verifier threads; chunks carry their network, so one pool serves every log. */
 export class EntryVerifierPool {
-  readonly #workers: Worker[] = []
-  readonly #jobs = new Map<number, Job>()
-  readonly #idle: Worker[] = []
-  readonly #queue: PackedChunk[] = []
+  readonly #slots: Slot[] = []
+  readonly #queue: Job[] = []
   #nextId = 0
   #closed = false
 
-  constructor(readonly network: string, readonly threads = Math.max(1, availableParallelism())) {
-    for (let i = 0; i < threads; i++) {
-      const w = new Worker(new URL('./verify-worker-boot.mjs', import.meta.url), { workerData: { network } })
-      w.on('message', (msg: { id: number; result: ChunkResult }) => {
-        const job = this.#jobs.get(msg.id)
-        this.#jobs.delete(msg.id)
-        job?.resolve(msg.result)
-        this.#dispatch(w)
-      })
-      w.on('error', (err) => {
-        for (const job of this.#jobs.values()) job.reject(err)
-        this.#jobs.clear()
-      })
-      this.#workers.push(w)
-      this.#idle.push(w)
-    }
+  constructor(readonly threads = Math.max(1, availableParallelism())) {
+    const url = verifierWorkerUrl()
+    for (let i = 0; i < threads; i++) this.#slots.push(this.#spawn(url))
   }
 
-  #dispatch(w: Worker): void {
+  #spawn(url: URL): Slot {
+    // execArgv: [] — the bundle is plain JavaScript; inheriting `--import tsx` would only slow
+    // the thread's start (the tsx fallback boot file registers tsx itself).
+    const worker = new Worker(url, { execArgv: [] })
+    const slot: Slot = { worker, job: undefined }
+    worker.unref()
+    worker.on('message', (msg: { id: number; result: ChunkResult }) => {
+      const job = slot.job
+      slot.job = undefined
+      if (job !== undefined && job.chunk.id === msg.id) job.resolve(msg.result)
+      this.#feed(slot)
+    })
+    const fail = (err: unknown): void => {
+      const job = slot.job
+      slot.job = undefined
+      job?.reject(err)
+      // A dead thread fails its own chunk; the pool is unusable for the rest (callers abort).
+      this.#closed = true
+      for (const queued of this.#queue.splice(0)) queued.reject(err)
+    }
+    worker.on('error', fail)
+    worker.on('exit', (code) => {
+      if (!this.#closed || slot.job !== undefined) fail(new Error(`verifier thread exited (code ${code})`))
+    })
+    return slot
+  }
+
+  #feed(slot: Slot): void {
     const next = this.#queue.shift()
     if (next === undefined) {
-      this.#idle.push(w)
+      slot.worker.unref()
       return
     }
-    post(w, next)
+    slot.job = next
+    slot.worker.ref()
+    slot.worker.postMessage(next.chunk, transferList(next.chunk))
   }
 
-  /** Verifies a chunk of entries on a free thread. */
-  verify(items: ChunkItem[]): Promise<ChunkResult> {
+  /** False once closed or after a thread died. */
+  get usable(): boolean {
+    return !this.#closed
+  }
+
+  /** Verifies a chunk of entries of `network` on a free thread. */
+  verify(network: string, items: readonly ChunkItem[]): Promise<ChunkResult> {
     if (this.#closed) return Promise.reject(new Error('verifier pool is closed'))
-    const id = this.#nextId++
-    const promise = new Promise<ChunkResult>((resolve, reject) => this.#jobs.set(id, { resolve, reject }))
-    const packed = pack(id, items)
-    const w = this.#idle.shift()
-    if (w === undefined) this.#queue.push(packed)
-    else post(w, packed)
-    return promise
+    return new Promise<ChunkResult>((resolve, reject) => {
+      this.#queue.push({ chunk: pack(this.#nextId++, network, items), resolve, reject })
+      const idle = this.#slots.find((s) => s.job === undefined)
+      if (idle !== undefined) this.#feed(idle)
+    })
   }
 
-  /** Stops the threads. */
+  /** Stops the threads; chunks not yet done are rejected. */
   async close(): Promise<void> {
     this.#closed = true
-    await Promise.all(this.#workers.map((w) => w.terminate()))
+    for (const queued of this.#queue.splice(0)) queued.reject(new Error('verifier pool is closed'))
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()))
   }
 }
 
-/**
- * A chunk as one transferable buffer: structured-cloning many small Buffers copies each one's
- * backing store (possibly a shared pool), so entries travel packed, with offsets.
- */
-export interface PackedChunk {
-  readonly id: number
-  readonly indexes: number[]
-  readonly hashes: Array<string | undefined>
-  readonly data: Uint8Array
-  readonly offsets: Uint32Array
+let shared: EntryVerifierPool | undefined
+
+/** The process's pool (one thread per core), started on first call and restarted if a thread died. */
+export function sharedVerifierPool(): EntryVerifierPool {
+  if (shared === undefined || !shared.usable) shared = new EntryVerifierPool()
+  return shared
 }
 
-function pack(id: number, items: readonly ChunkItem[]): PackedChunk {
-  const offsets = new Uint32Array(items.length + 1)
-  for (let i = 0; i < items.length; i++) offsets[i + 1] = offsets[i]! + items[i]!.bytes.length
-  const data = new Uint8Array(offsets[items.length]!)
-  items.forEach((it, i) => data.set(it.bytes, offsets[i]!))
-  return { id, indexes: items.map((i) => i.index), hashes: items.map((i) => i.hash), data, offsets }
-}
-
-function post(w: Worker, chunk: PackedChunk): void {
-  w.postMessage(chunk, [chunk.data.buffer as ArrayBuffer, chunk.offsets.buffer as ArrayBuffer])
-}
-
-/** Inverse of the packing done by the pool (used in the worker). */
-export function unpack(chunk: PackedChunk): ChunkItem[] {
-  return chunk.indexes.map((index, i) => {
-    const hash = chunk.hashes[i]
-    const bytes = chunk.data.subarray(chunk.offsets[i]!, chunk.offsets[i + 1]!)
-    return hash === undefined ? { index, bytes } : { index, hash, bytes }
-  })
-}
-
-/** Something that verifies chunks: the pool, or inline for small inputs. */
+/** Something that verifies chunks of one network: the shared pool, or inline for small inputs. */
 export interface ChunkVerifier {
   verify(items: ChunkItem[]): Promise<ChunkResult>
+  /** Releases what this verifier owns (the shared pool stays up for the next user). */
   close(): Promise<void>
 }
 
-/** A pool for large jobs, an inline verifier for small ones (`count` ≤ INLINE_LIMIT). */
+/**
+ * A verifier for `count` entries of `network`: inline when small (`count` ≤ INLINE_LIMIT) or
+ * `threads` is 0, the shared pool by default, or a private pool of `threads` threads.
+ */
 export function chunkVerifierFor(network: string, count: number, threads?: number): ChunkVerifier {
   if (count <= INLINE_LIMIT || threads === 0) {
     return { verify: async (items) => verifyChunk(items, network), close: async () => {} }
   }
-  return new EntryVerifierPool(network, threads)
+  if (threads === undefined) {
+    const pool = sharedVerifierPool()
+    return { verify: (items) => pool.verify(network, items), close: async () => {} }
+  }
+  const pool = new EntryVerifierPool(threads)
+  return { verify: (items) => pool.verify(network, items), close: () => pool.close() }
 }

@@ -1,10 +1,9 @@
 /** Worker thread body of `verify-pool.ts`: verifies packed chunks posted by the pool. */
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort } from 'node:worker_threads'
 import { verifyChunk } from './verify-chunk.js'
-import { unpack, type PackedChunk } from './verify-pool.js'
+import { unpack, type PackedChunk } from './verify-wire.js'
 
-const { network } = workerData as { network: string }
 parentPort!.on('message', (chunk: PackedChunk) => {
-  const result = verifyChunk(unpack(chunk), network)
+  const result = verifyChunk(unpack(chunk), chunk.network)
   parentPort!.postMessage({ id: chunk.id, result }, [result.leaves.buffer as ArrayBuffer])
 })
