@@ -25,10 +25,16 @@ export type GovStateSource = () => GovState | undefined
 export class GovernedInferenceService implements InferenceService {
   readonly #inner: InferenceService
   readonly #state: GovStateSource
+  readonly #files: () => readonly ServedModel[]
 
-  constructor(inner: InferenceService, state: GovStateSource) {
+  /**
+   * @param files - model files known beyond what `inner` lists, consulted only to explain a refusal
+   *   (e.g. the node's own engines, which a swarm service behind this filter lists only when admitted).
+   */
+  constructor(inner: InferenceService, state: GovStateSource, files?: () => readonly ServedModel[]) {
     this.#inner = inner
     this.#state = state
+    this.#files = files ?? (() => [])
   }
 
   /** True when governance lets the model file with this sha256 be served now. */
@@ -58,7 +64,7 @@ export class GovernedInferenceService implements InferenceService {
   refusalFor(model: string): ModelNotAdmittedError | ModelRetiredError | undefined {
     const state = this.#state()
     const wanted = model.toLowerCase()
-    const available = this.#inner.listModels().filter((m) => m.info.name === model || m.info.sha256 === wanted)
+    const available = [...this.#inner.listModels(), ...this.#files()].filter((m) => m.info.name === model || m.info.sha256 === wanted)
     if (state === undefined) return available[0] === undefined ? undefined : new ModelNotAdmittedError(available[0].info.name, available[0].info.sha256)
     // An admitted file of that name anywhere means the request can be served (or waits for a worker).
     if (available.some((m) => servingVerdict(state, m.info.sha256).servable)) return undefined

@@ -169,7 +169,8 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
     const httpComponent: NodeComponent = {
       name: 'http',
       async start() {
-        const service = new GovernedInferenceService(deps.service?.(ctx) ?? swarm?.service ?? admittedLocal, govState)
+        // The node's own model files explain a refusal ("not admitted") even where the swarm lists only admitted ones.
+        const service = new GovernedInferenceService(deps.service?.(ctx) ?? swarm?.service ?? local, govState, () => local.listModels())
         const { app } = buildApi({
           service,
           logger,

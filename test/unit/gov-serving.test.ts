@@ -121,6 +121,9 @@ test('GovernedInferenceService lists and runs only admitted models, under their 
   inner.models = [m1]
   assert.ok(governed.refusalFor('model-0') instanceof ModelRetiredError)
   assert.equal(governed.refusalFor('model-1'), undefined)
+  // A file the node has but that an inner (swarm) service lists only when admitted is still explained.
+  const behindSwarm = new GovernedInferenceService(new FakeModelsService([m1]), () => h.state, () => [{ info: info(m9), local: true }])
+  assert.ok(behindSwarm.refusalFor('model-9') instanceof ModelNotAdmittedError)
   // Before governance has a state, nothing is served.
   state = undefined
   assert.deepEqual(governed.listModels(), [])
