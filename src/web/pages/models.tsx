@@ -30,11 +30,22 @@ function Section(props: { title: string; value: unknown }) {
 /** How the network decided to serve this model, with links to the log entries behind it. */
 function Admission(props: { value: unknown }) {
   const a = asObject(props.value)
-  if (a === null) return <p class="note muted">Built into this node (local genesis); no admission proposal yet.</p>
+  if (a === null) return <p class="note muted">This node does not report an admission for this model.</p>
+  if (a.by === 'genesis') {
+    return (
+      <KeyValues
+        rows={[
+          ['admitted by', 'the genesis of this network (listed when the network was created)'],
+          ['network', <Id value={typeof a.network === 'string' ? a.network : null} />],
+        ]}
+      />
+    )
+  }
   const entries = Array.isArray(a.entries) ? (a.entries as unknown[]).filter((e): e is number => typeof e === 'number') : []
   return (
     <KeyValues
       rows={[
+        ['admitted by', 'a proposal the members voted for'],
         ['proposal', text(a.proposalId ?? a.proposal)],
         ['proposed by', <Id value={typeof a.proposer === 'string' ? a.proposer : null} />],
         [
@@ -57,7 +68,11 @@ function Admission(props: { value: unknown }) {
 function ModelCard(props: { model: ModelEntry }) {
   const m = props.model
   const manifest = asObject(m.manifest)
-  const known = new Set(['name', 'version', 'license', 'weightsLicense', 'architecture', 'hyperparameters', 'tokenizer', 'file', 'corpus', 'training', 'evaluation', 'eval'])
+  const known = new Set(['name', 'version', 'license', 'weightsLicense', 'architecture', 'hyperparameters', 'tokenizer', 'file', 'corpus', 'training', 'evaluation', 'eval', 'provenance'])
+  // The manifest's `provenance` (kind, code commit, seed, steps…) minus the corpus, shown under its own heading.
+  const run = asObject(manifest?.provenance)
+  const training = run === null ? manifest?.training : Object.fromEntries(Object.entries(run).filter(([k]) => k !== 'corpus'))
+  const corpus = run?.corpus ?? manifest?.corpus
   const rest = manifest === null ? null : Object.fromEntries(Object.entries(manifest).filter(([k]) => !known.has(k)))
   const license = manifest?.weightsLicense ?? manifest?.license ?? asObject(manifest?.weights)?.license
   return (
@@ -78,8 +93,8 @@ function ModelCard(props: { model: ModelEntry }) {
           <Section title="Architecture" value={manifest.architecture} />
           <Section title="Hyperparameters" value={manifest.hyperparameters} />
           <Section title="Tokenizer" value={manifest.tokenizer} />
-          <Section title="Training data" value={manifest.corpus} />
-          <Section title="Training code and run" value={manifest.training} />
+          <Section title="Training data" value={corpus} />
+          <Section title="Training code and run" value={training} />
           <Section title="Evaluation" value={manifest.evaluation ?? manifest.eval} />
           <Section title="File" value={manifest.file} />
           {rest !== null && Object.keys(rest).length > 0 && <Section title="Other" value={rest} />}
