@@ -62,6 +62,11 @@ export interface SimOptions {
   readonly down?: readonly number[]
   /** Witness `node` comes up (fresh process, same key) at virtual time `at`. */
   readonly revive?: { readonly node: number; readonly at: number }
+  /**
+   * Witness `node` crashes right after it starts height `atHeight` (its timers die with it; what
+   * it signed is in its snapshot) and restarts from that snapshot `downFor` ms later.
+   */
+  readonly crash?: { readonly node: number; readonly atHeight: number; readonly downFor: number }
   readonly byzantine?: { readonly node: number; readonly mode: ByzantineMode }
   /** Entry held by the correct witnesses that a censoring witness tries to keep out. */
   readonly censored?: string
@@ -336,10 +341,14 @@ export function runSimulation(options: SimOptions): SimResult {
     incarnation[i]!++
     const height = node.decisions.length
     node.core = makeCore(i, height, node.snapshot ?? undefined)
+    // As WitnessService.start: timers of a restored round, then the height (a no-op mid-round).
+    perform(i, node.core.resume())
     queue.push(now, { kind: 'start-height', to: i, height, incarnation: incarnation[i]! })
     queue.push(now + regossipEvery, { kind: 'regossip', to: i, incarnation: incarnation[i]! })
   }
 
+  const crash = options.crash
+  let crashed = false
   for (let i = 0; i < n; i++) if (!down.has(i)) boot(i)
   if (options.revive !== undefined) queue.push(options.revive.at, { kind: 'revive', to: options.revive.node })
 
@@ -370,6 +379,12 @@ export function runSimulation(options: SimOptions): SimResult {
       case 'start-height':
         for (const h of node.held) if (!node.log.includes(h)) core.addPending(h)
         perform(ev.to, core.startHeight(ev.height))
+        if (crash !== undefined && !crashed && crash.node === ev.to && crash.atHeight === ev.height) {
+          crashed = true
+          node.core = null
+          incarnation[ev.to]!++
+          queue.push(now + crash.downFor, { kind: 'revive', to: ev.to })
+        }
         break
       case 'regossip':
         perform(ev.to, core.regossip())

@@ -167,3 +167,17 @@ test('a censoring proposer cannot keep out, beyond its own round, an entry held 
     }
   }
 })
+
+test('a witness restarted mid-round re-arms its timers: with one witness down, a crash right after a height starts does not stall the others', () => {
+  // Witness 3 is down for good; the proposer of height 3, round 0 is witness 3. Witness 2 crashes
+  // just after starting height 3: witnesses 0 and 1 time out, prevote nil, and wait for a third
+  // prevote. Witness 2 comes back in the propose step of round 0, where only its own
+  // timeoutPropose can move it: timers do not survive a process, so it must arm them again.
+  for (const seed of [1, 2, 3]) {
+    const r = runSimulation({ seed, heights: 6, maxTime: 60_000, gst: 0, maxDelayBeforeGst: 0, delta: 20, down: [3], crash: { node: 2, atHeight: 3, downFor: 5_000 } })
+    for (const i of [0, 1, 2]) assert.equal(r.decisions[i]!.length, 6, `seed ${seed}: witness ${i} decided every height`)
+    assert.ok(r.decisions[0]![3]!.time >= 5_000, 'height 3 waited for the restarted witness')
+    assert.deepEqual(conflictingHeights(r), [])
+    for (const caught of r.caught) assert.equal(caught.size, 0, 'the restarted witness did not equivocate')
+  }
+})

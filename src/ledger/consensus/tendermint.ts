@@ -108,6 +108,12 @@ export type TendermintEvent<V> =
   | { readonly kind: 'message'; readonly message: ConsensusMessage<V> }
   | { readonly kind: 'timeout'; readonly timeout: TimeoutKind; readonly height: number; readonly round: number }
   | { readonly kind: 'faulty'; readonly witness: string }
+  /**
+   * The process restarted from a saved state: timeouts do not survive a process, so the ones the
+   * state says are running are scheduled again. Without this a witness restored in the propose
+   * step waits forever for a timeoutPropose, while the others wait for its prevote.
+   */
+  | { readonly kind: 'resume' }
 
 export type TendermintAction<V> =
   | { readonly kind: 'broadcast'; readonly message: ConsensusMessage<V> }
@@ -237,6 +243,9 @@ class Transition<V> {
         break
       case 'faulty':
         this.markFaulty(event.witness)
+        break
+      case 'resume':
+        this.rearmTimeouts()
         break
     }
     this.runRules()
@@ -372,6 +381,20 @@ class Transition<V> {
     } else {
       s.awaitingValue = true
     }
+  }
+
+  /**
+   * The timeouts running in this state (see the `resume` event): timeoutPropose in the propose
+   * step unless we are the proposer (StartRound, line 21), and the prevote/precommit timeouts
+   * whose "first time" guards (lines 34, 47) were already passed. Re-scheduling a timeout is always
+   * safe: it only acts if the machine is still at that height, round and step.
+   */
+  private rearmTimeouts(): void {
+    const s = this.s
+    if (s.step === 'new-height') return
+    if (s.step === 'propose' && !(this.me !== null && proposerOf(this.config.witnesses, s.height, s.round) === this.me)) this.schedule('propose')
+    if (s.step === 'prevote' && s.prevoteTimeoutScheduled) this.schedule('prevote')
+    if (s.precommitTimeoutScheduled) this.schedule('precommit')
   }
 
   private onTimeout(kind: TimeoutKind, height: number, round: number): void {

@@ -191,6 +191,14 @@ export class WitnessCore {
     }
   }
 
+  /**
+   * After a restart from a snapshot: the timers of the restored round (they died with the process).
+   * Call once, right after construction; nothing to do when the snapshot was of another height.
+   */
+  resume(): WitnessAction[] {
+    return this.stepMachine({ kind: 'resume' })
+  }
+
   onTimer(timer: WitnessTimer): WitnessAction[] {
     if (timer.kind === 'collect') {
       this.graceOver.add(timer.height)

@@ -190,6 +190,8 @@ export class WitnessService {
       height,
       snapshot ?? undefined,
     )
+    // A restart mid-round: the timers of that round died with the old process.
+    this.perform(this.core.resume())
     for (const proof of this.store.forkProofs()) this.perform(this.core.receive({ kind: 'fork-proof', proof }))
     for (const stored of this.store.pending()) {
       try {
