@@ -32,7 +32,8 @@ import type { DecodedEntry, Entry } from './entry.js'
 import { BadCheckpointError, BadProofError, LogCorruptError, ReplayedSeqError, WrongNetworkError } from './errors.js'
 import { verifyForkProof, type ForkProof } from './fork-proof.js'
 import { networkIdOf, originOf, type Genesis } from './genesis.js'
-import { leafHash, type Hash } from './merkle.js'
+import { leafHashNode, nodeHashNode } from './hash-node.js'
+import type { Hash } from './merkle.js'
 import {
   TreeAppender,
   consistencyProofFromStore,
@@ -164,7 +165,7 @@ export class LogStore implements HashReader {
     if (hashes !== storedHashCount(size)) {
       throw new LogCorruptError(size, `tree holds ${hashes} hashes, ${size} entries need ${storedHashCount(size)}`)
     }
-    this.#appender = TreeAppender.fromStore(size, this)
+    this.#appender = TreeAppender.fromStore(size, this, nodeHashNode)
   }
 
   /** Opens (creating and migrating if needed) the log in `path` for the network of `genesis`. */
@@ -294,7 +295,7 @@ export class LogStore implements HashReader {
           if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ReplayedSeqError(d.entry.author, d.entry.seq)
           throw err
         }
-        for (const h of staged.append(d.leaf ?? leafHash(d.bytes))) s.insertHash.run(h.index, h.hash)
+        for (const h of staged.append(d.leaf ?? leafHashNode(d.bytes))) s.insertHash.run(h.index, h.hash)
         if (anyPending) s.deletePending.run(hash)
       }
     })
@@ -471,7 +472,7 @@ export class LogStore implements HashReader {
    */
   checkIntegrity(): void {
     const size = this.size()
-    const fresh = TreeAppender.empty()
+    const fresh = TreeAppender.empty(nodeHashNode)
     const PAGE = 4096
     const treePage = this.db.prepare('SELECT id, hash FROM log_tree WHERE id >= ? ORDER BY id LIMIT ?')
     let treeBuf: Array<{ id: number; hash: Buffer }> = []
@@ -482,7 +483,7 @@ export class LogStore implements HashReader {
       const rows = this.#stmt.entryRange.all(from, Math.min(size, from + PAGE)) as EntryRow[]
       for (const row of rows) {
         if (row.idx !== fresh.size) throw new LogCorruptError(fresh.size, 'entry is missing')
-        for (const h of fresh.append(leafHash(row.data))) {
+        for (const h of fresh.append(leafHashNode(row.data))) {
           if (treeAt >= treeBuf.length) {
             treeBuf = treePage.all(nextId, PAGE * 2) as Array<{ id: number; hash: Buffer }>
             treeAt = 0

@@ -101,6 +101,12 @@ export interface StoredHash {
 }
 
 /**
+ * RFC 9162 interior node hash, HASH(0x01 || left || right). Defaults to `merkle.ts`'s `nodeHash`;
+ * node-side bulk paths pass the OpenSSL one (`hash-node.ts`), which computes the same bytes faster.
+ */
+export type NodeHasher = (left: Hash, right: Hash) => Hash
+
+/**
  * The right edge of the tree (its compact range from 0): appends a leaf hash in O(1) amortized
  * hashing with no reads, and reports the hashes to store. Root in O(log n).
  */
@@ -108,30 +114,33 @@ export class TreeAppender {
   #size: number
   // Complete subtrees covering [0, size), left to right, strictly decreasing levels.
   readonly #edge: Array<{ level: number; hash: Hash }>
+  readonly #hash: NodeHasher
 
-  private constructor(size: number, edge: Array<{ level: number; hash: Hash }>) {
+  private constructor(size: number, edge: Array<{ level: number; hash: Hash }>, hash: NodeHasher) {
     this.#size = size
     this.#edge = edge
+    this.#hash = hash
   }
 
   /** An appender for an empty tree. */
-  static empty(): TreeAppender {
-    return new TreeAppender(0, [])
+  static empty(hash: NodeHasher = nodeHash): TreeAppender {
+    return new TreeAppender(0, [], hash)
   }
 
   /** Resumes appending to a stored tree of `size` leaves (reads its O(log size) edge hashes). */
-  static fromStore(size: number, reader: HashReader): TreeAppender {
+  static fromStore(size: number, reader: HashReader, hash: NodeHasher = nodeHash): TreeAppender {
     const parts = subtreesOf(0, size)
     const hashes = parts.length === 0 ? [] : reader.readHashes(parts.map((s) => storedHashIndex(s.level, s.index)))
     return new TreeAppender(
       size,
       parts.map((s, i) => ({ level: s.level, hash: hashes[i]! })),
+      hash,
     )
   }
 
   /** An independent copy (e.g. to stage a batch and discard it if the transaction fails). */
   clone(): TreeAppender {
-    return new TreeAppender(this.#size, this.#edge.map((e) => ({ ...e })))
+    return new TreeAppender(this.#size, this.#edge.map((e) => ({ ...e })), this.#hash)
   }
 
   /** Number of leaves appended so far. */
@@ -149,7 +158,7 @@ export class TreeAppender {
       const right = this.#edge.pop()!
       const left = this.#edge.pop()!
       const level = right.level + 1
-      const hash = nodeHash(left.hash, right.hash)
+      const hash = this.#hash(left.hash, right.hash)
       this.#edge.push({ level, hash })
       out.push({ index: storedHashIndex(level, this.#size / 2 ** level - 1), hash })
     }
@@ -159,7 +168,9 @@ export class TreeAppender {
   /** RFC 9162 root hash of the leaves appended so far. */
   root(): Hash {
     if (this.#edge.length === 0) return emptyRoot()
-    return foldRight(this.#edge.map((e) => e.hash))
+    let h = this.#edge[this.#edge.length - 1]!.hash
+    for (let i = this.#edge.length - 2; i >= 0; i--) h = this.#hash(this.#edge[i]!.hash, h)
+    return h
   }
 }
 

@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto'
 import { CommonsError } from '../errors.js'
 import { validateEntry } from './entry.js'
-
-const LEAF_PREFIX = new Uint8Array([0x00])
+import { leafHashNode } from './hash-node.js'
 
 /** One entry to check: its log index, the raw 32-byte hash stored beside it (if any) and its bytes. */
 export interface ChunkItem {
@@ -66,8 +65,7 @@ export function verifyChunk(items: readonly ChunkItem[], network: string): Chunk
     if (item.hash !== undefined && !sameBytes(item.hash, digest)) {
       return stop(i, item.index, 'hash_mismatch', 'stored entry hash does not match the entry bytes')
     }
-    // RFC 9162 §2.1.1 leaf hash: SHA-256(0x00 || entry bytes).
-    leaves.set(createHash('sha256').update(LEAF_PREFIX).update(item.bytes).digest(), i * 32)
+    leaves.set(leafHashNode(item.bytes), i * 32)
     authors.push(entry.author)
     seqs.push(entry.seq)
     kinds.push(entry.kind)
