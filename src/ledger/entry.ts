@@ -99,6 +99,14 @@ export interface EntryDraft<K extends Kind> {
  * (unknown kind, bad schema, oversized), so nothing unsendable is ever produced.
  */
 export function signEntry<K extends Kind>(draft: EntryDraft<K>, key: KeyPair): KindEntry<K> {
+  return signAndEncodeEntry(draft, key).entry as KindEntry<K>
+}
+
+/**
+ * {@link signEntry} that also returns the entry's canonical bytes and hash, serialising the entry
+ * once (bulk appends would otherwise canonicalise it again in {@link encodeEntry}).
+ */
+export function signAndEncodeEntry<K extends Kind>(draft: EntryDraft<K>, key: KeyPair): DecodedEntry & { readonly entry: KindEntry<K> } {
   const unsigned: UnsignedEntry<K, BodyOf<K>> = {
     v: 1,
     network: draft.network,
@@ -109,11 +117,29 @@ export function signEntry<K extends Kind>(draft: EntryDraft<K>, key: KeyPair): K
     body: draft.body,
   }
   checkEntryShape({ ...unsigned, sig: '0'.repeat(128) }, draft.network)
-  const message = encoder.encode(canonicalJson(unsigned))
+  const { head, tail } = canonicalParts(unsigned)
+  const message = encoder.encode(head + tail)
   // The canonical form with `sig` is the unsigned one plus the member `,"sig":"<128 hex>"`.
   const size = message.length + ',"sig":""'.length + 128
   if (size > MAX_ENTRY_BYTES) throw new OversizedEntryError(size, MAX_ENTRY_BYTES)
-  return { ...unsigned, sig: bytesToHex(sign(message, key.secretKey)) } as KindEntry<K>
+  const sig = bytesToHex(sign(message, key.secretKey))
+  const bytes = encoder.encode(`${head},"sig":"${sig}"${tail}`)
+  return { entry: { ...unsigned, sig } as KindEntry<K>, bytes, hash: entryHash(bytes) }
+}
+
+/**
+ * RFC 8785 text of an entry whose envelope passed {@link EntryEnvelopeSchema}, around its `sig`
+ * member: canonical = head + `,"sig":"…"` + tail, signing text = head + tail. The envelope's
+ * members are fixed, so their RFC 8785 order is known (author, body, kind, network, seq, sig,
+ * time, v); hex strings need no escaping, `kind` is serialised as ES JSON.stringify does (§3.2.2.2),
+ * and seq/time are safe non-negative integers, whose ES number form is their digits (§3.2.2.3).
+ * Only the body goes through the general canonicaliser. Saves sorting and walking the envelope.
+ */
+function canonicalParts(e: UnsignedEntry): { head: string; tail: string } {
+  return {
+    head: `{"author":"${e.author}","body":${canonicalJson(e.body)},"kind":${JSON.stringify(e.kind)},"network":"${e.network}","seq":${e.seq}`,
+    tail: `,"time":${e.time},"v":1}`,
+  }
 }
 
 function zodDetail(err: z.ZodError): string {
@@ -173,8 +199,9 @@ export function validateEntry(bytes: Uint8Array, network: string): Entry {
   }
   const entry = checkEntryShape(value, network)
   // Canonical form is required so that one entry has exactly one hash and one leaf.
-  if (canonicalJson(value) !== text) throw new BadEntrySchemaError('not in RFC 8785 canonical form')
-  if (!verify(hexToBytes(entry.sig), signingBytesOfCanonical(text), hexToBytes(entry.author))) {
+  const { head, tail } = canonicalParts(entry)
+  if (text !== `${head},"sig":"${entry.sig}"${tail}`) throw new BadEntrySchemaError('not in RFC 8785 canonical form')
+  if (!verify(hexToBytes(entry.sig), encoder.encode(head + tail), hexToBytes(entry.author))) {
     throw new ForgedSignatureError()
   }
   return entry

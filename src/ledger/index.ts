@@ -20,6 +20,7 @@ export {
   MAX_ENTRY_BYTES,
   EntryEnvelopeSchema,
   signEntry,
+  signAndEncodeEntry,
   decodeEntry,
   encodeEntry,
   entryHash,

@@ -16,6 +16,7 @@ import {
   encodeEntry,
   entrySigningBytes,
   signEntry,
+  signAndEncodeEntry,
   signEpochSet,
   type Entry,
 } from '../../src/ledger/index.js'
@@ -89,4 +90,43 @@ test('unknown kinds and bad schemas are rejected with typed errors', () => {
   const spaced = new TextEncoder().encode(JSON.stringify(good, null, 1))
   assert.throws(() => decodeEntry(spaced, NET), BadEntrySchemaError)
   assert.throws(() => signEntry({ network: NET, kind: 'note', seq: 1, time: 1, body: { text: 1 as unknown as string } }, key), BadEntrySchemaError)
+})
+
+test('signAndEncodeEntry: the same entry, bytes and hash as signEntry + encodeEntry (unicode, escapes, odd kinds)', () => {
+  const texts = ['plain', 'é ü 中文 😀', 'quote " backslash \\ tab \t newline \n', '\u0000\u001f\u2028', '']
+  texts.forEach((text, i) => {
+    const draft = { network: NET, kind: 'note' as const, seq: 1 + i * 7919, time: 2 ** 52 + i, body: { text } }
+    const fast = signAndEncodeEntry(draft, key)
+    const slow = signEntry(draft, key)
+    assert.deepEqual(fast.entry, slow)
+    assert.deepEqual(fast.bytes, encodeEntry(slow))
+    assert.equal(fast.hash, sha256Hex(encodeEntry(slow)))
+    assert.deepEqual(decodeEntry(fast.bytes, NET).entry, slow)
+  })
+})
+
+test('the canonical-form check refuses every other byte form of a valid signed entry', () => {
+  const good = decodeEntry(manual({ body: { text: 'é"' } }), NET)
+  const text = new TextDecoder().decode(good.bytes)
+  const variants = [
+    text.replace('"author"', '"author" '), // whitespace
+    text.replace('{"author":"' + good.entry.author + '",', '{').replace('"v":1}', `"v":1,"author":"${good.entry.author}"}`), // member order
+    text.replace(`"sig":"${good.entry.sig}"`, `"sig":"\\u00${good.entry.sig.charCodeAt(0).toString(16)}${good.entry.sig.slice(1)}"`), // escaped sig char (same value)
+    text.replace('"kind":"note"', '"kind":"\\u006eote"'), // escaped kind char
+    text.replace('"seq":1', '"seq":1.0'), // number form
+    text.replace('"v":1}', '"v":1,"v":1}'), // duplicate member
+    text.replace('"author":', '"author":"' + good.entry.author + '","author":'), // duplicate author
+  ]
+  for (const v of variants) {
+    assert.notEqual(v, text)
+    assert.throws(() => decodeEntry(new TextEncoder().encode(v), NET), BadEntrySchemaError, v.slice(0, 60))
+  }
+})
+
+test('an escaped character in sig parses to the same signature, and is still refused as non-canonical', () => {
+  const good = decodeEntry(manual({}), NET)
+  const text = new TextDecoder().decode(good.bytes)
+  const escaped = text.replace(`"sig":"${good.entry.sig}"`, `"sig":"\\u00${good.entry.sig.charCodeAt(0).toString(16)}${good.entry.sig.slice(1)}"`)
+  assert.equal((JSON.parse(escaped) as Entry).sig, good.entry.sig)
+  assert.throws(() => decodeEntry(new TextEncoder().encode(escaped), NET), BadEntrySchemaError)
 })
