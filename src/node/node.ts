@@ -102,8 +102,10 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
     // Governance decides what is served (issue 7): a first start admits the models it starts with
     // in its local genesis, written before the log opens it.
     if (loadGenesis(dataDir) === undefined) {
-      if (config.worker) model = await resolveModel(config.model, dataDir, deps.ensureTinyModel ?? ensureTinyModel)
-      const admitted = await localGenesisModels(model, logger)
+      // A gateway given --model (e.g. by `commons swarm --model`) admits it too: its local swarm serves it.
+      const started = config.worker || config.model !== undefined ? await resolveModel(config.model, dataDir, deps.ensureTinyModel ?? ensureTinyModel) : undefined
+      if (config.worker) model = started
+      const admitted = await localGenesisModels(started, logger)
       if (model !== undefined && admitted.startedSha256 !== undefined) model = { ...model, sha256: admitted.startedSha256 }
       ensureGenesis(dataDir, nodeId, admitted.manifests)
     }

@@ -20,6 +20,13 @@ import type { InferenceRequest, InferenceResult, InferenceService, ServedModel }
 import { NoWorkerError } from '../../src/scheduler/errors.js'
 import { SwarmNode } from '../../src/scheduler/swarm-node.js'
 import { DAY, GovHarness, HOUR, idOf, modelManifest } from './gov-harness.js'
+import { existsSync } from 'node:fs'
+import { pino } from 'pino'
+import { ensureTinyModel } from '../../src/models/tiny.js'
+import { createNode } from '../../src/node/index.js'
+import { DEMO_MODEL_PATH, readManifestBeside } from '../../src/node/local-models.js'
+import { FakeEngine } from '../fixtures/fake-engine.js'
+import { tempDir, tinyModel } from '../helpers/node-process.js'
 import { FAKE_SHA, FakeInferenceService as FakeSwarmWorker, fakeParams } from './swarm-fakes.js'
 
 /**
@@ -227,4 +234,42 @@ test('swarm: a worker advertises only admitted models; a gateway never schedules
   assert.deepEqual(gw.n.service.listModels().map((m) => m.info.sha256), [FAKE_SHA])
   const result = await gw.n.service.generate(job('fake'))
   assert.ok([plainWorker.nodeId, governedWorker.nodeId].includes(result.servedBy))
+})
+
+test('first start: the local genesis admits the demo model and the started model (a gateway given --model too); a later start with another file does not serve it', async (t) => {
+  const silent = pino({ level: 'silent' })
+  const tiny = await tinyModel()
+  const demoSha = existsSync(DEMO_MODEL_PATH) ? readManifestBeside(DEMO_MODEL_PATH).manifest?.file.sha256 : undefined
+  const dir = tempDir()
+  const gatewayDir = tempDir()
+  t.after(() => {
+    dir.cleanup()
+    gatewayDir.cleanup()
+  })
+  const start = async (config: Parameters<typeof createNode>[0]) => {
+    const node = createNode({ port: 0, logLevel: 'silent', ...config }, { logger: silent, loadEngine: async (o) => new FakeEngine(o) })
+    await node.start()
+    t.after(() => node.stop())
+    return node
+  }
+  const servable = async (url: string) => ((await (await fetch(`${url}/api/gov/models`)).json()) as { servable: Array<{ sha256: string }> }).servable.map((m) => m.sha256).sort()
+
+  const worker = await start({ dataDir: dir.path, model: tiny.path })
+  assert.deepEqual(await servable(worker.url!), [tiny.sha256, ...(demoSha === undefined ? [] : [demoSha])].sort())
+  const listed = ((await (await fetch(`${worker.url}/v1/models`)).json()) as { data: Array<Record<string, any>> }).data
+  assert.deepEqual(listed.map((m) => [m.id, m.sha256, m.admission.by, m.provenance.license, m.provenance.origin]), [['commons-tiny-s0', tiny.sha256, 'genesis', 'unknown', 'undeclared']])
+  await worker.stop()
+
+  // Same data dir (same network), another file: governance has not admitted it.
+  const other = await ensureTinyModel(dir.path, { seed: 1 })
+  const restarted = await start({ dataDir: dir.path, model: other.path })
+  assert.deepEqual(((await (await fetch(`${restarted.url}/v1/models`)).json()) as { data: unknown[] }).data, [])
+  const refused = await fetch(`${restarted.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'commons-tiny-s1', prompt: 'x', max_tokens: 1 }) })
+  assert.equal(refused.status, 403)
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'model_not_admitted')
+  await restarted.stop()
+
+  const gateway = await start({ dataDir: gatewayDir.path, worker: false, model: tiny.path })
+  assert.equal(gateway.model, undefined, 'a gateway loads no model')
+  assert.ok((await servable(gateway.url!)).includes(tiny.sha256))
 })
