@@ -10,6 +10,7 @@ import {
   type CapabilityModel,
   type CapabilityRecord,
 } from './capability-record.js'
+import { serveCapability, unserveCapability } from './capability-fetch.js'
 import { CAPABILITY_TOPIC, SOFTWARE_VERSION } from './constants.js'
 import type { CommonsHost } from './host.js'
 import type { P2pMetrics } from './p2p-metrics.js'
@@ -48,6 +49,12 @@ export interface CapabilityGossipOptions {
   readonly maxAgeMs?: number
   /** Records dated further than this in the future are dropped as stale (default 10 s). */
   readonly maxSkewMs?: number
+  /**
+   * Listen to the capability topic (default true). False: this node still publishes its own record
+   * and answers `/commons/capability/1`, but learns other workers only through the DHT (see
+   * `ModelDiscovery`) and `acceptDirect`.
+   */
+  readonly subscribe?: boolean
   readonly now?: () => number
 }
 
@@ -71,6 +78,7 @@ export class CapabilityGossip {
   readonly #maxAgeMs: number
   readonly #maxSkewMs: number
   readonly #now: () => number
+  readonly #subscribe: boolean
   readonly #table = new Map<string, PeerEntry>()
   readonly #listeners = new Set<(entry: PeerEntry) => void>()
   #timer: NodeJS.Timeout | undefined
@@ -86,6 +94,7 @@ export class CapabilityGossip {
     this.#maxAgeMs = options.maxAgeMs ?? 15_000
     this.#maxSkewMs = options.maxSkewMs ?? 10_000
     this.#now = options.now ?? Date.now
+    this.#subscribe = options.subscribe ?? true
   }
 
   readonly #onDisconnect = (event: CustomEvent<PeerId>): void => {
@@ -109,10 +118,13 @@ export class CapabilityGossip {
     if (this.#running) return
     this.#running = true
     const pubsub = this.#host.services.pubsub
-    pubsub.topicValidators.set(CAPABILITY_TOPIC, this.#validate)
-    pubsub.subscribe(CAPABILITY_TOPIC)
+    if (this.#subscribe) {
+      pubsub.topicValidators.set(CAPABILITY_TOPIC, this.#validate)
+      pubsub.subscribe(CAPABILITY_TOPIC)
+    }
     pubsub.addEventListener('subscription-change', this.#onSubscriptionChange)
     this.#host.addEventListener('peer:disconnect', this.#onDisconnect)
+    void serveCapability(this.#host, () => this.signedRecordBytes()).catch(() => {})
     const tick = (): void => {
       void this.publish()
       this.#timer = setTimeout(tick, this.#intervalMs)
@@ -129,6 +141,8 @@ export class CapabilityGossip {
     const pubsub = this.#host.services.pubsub
     pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     this.#host.removeEventListener('peer:disconnect', this.#onDisconnect)
+    void unserveCapability(this.#host)
+    if (!this.#subscribe) return
     pubsub.topicValidators.delete(CAPABILITY_TOPIC)
     try {
       pubsub.unsubscribe(CAPABILITY_TOPIC)
@@ -149,14 +163,19 @@ export class CapabilityGossip {
 
   /** Signs and publishes this node's record now; does nothing when the node is not a worker. */
   async publish(): Promise<void> {
-    const record = this.currentRecord()
-    if (record === undefined) return
-    const bytes = new TextEncoder().encode(JSON.stringify(signCapability(record, this.#keyPair)))
+    const bytes = this.signedRecordBytes()
+    if (bytes === undefined) return
     try {
       await this.#host.services.pubsub.publish(CAPABILITY_TOPIC, bytes)
     } catch {
       // No subscribers yet or the host is stopping: the next tick tries again.
     }
+  }
+
+  /** This node's record, signed now, as the JSON bytes that are gossiped; `undefined` when it is not a worker. */
+  signedRecordBytes(): Uint8Array | undefined {
+    const record = this.currentRecord()
+    return record === undefined ? undefined : new TextEncoder().encode(JSON.stringify(signCapability(record, this.#keyPair)))
   }
 
   /** This node's record as it would be published now, or `undefined` when it is not a worker. */
@@ -182,18 +201,28 @@ export class CapabilityGossip {
    * other transports of the same record; returns `'accepted'` or the drop reason (also counted).
    */
   accept(message: Message): 'accepted' | DropReason {
-    const outcome = this.#check(message)
+    return this.#count(message.type === 'signed' ? this.#check(message.data, message.from) : 'unsigned')
+  }
+
+  /**
+   * Checks a record that came straight from `from` (the authenticated peer of a
+   * `/commons/capability/1` stream) exactly as a gossiped one, and stores it when valid.
+   */
+  acceptDirect(data: Uint8Array, from: PeerId): 'accepted' | DropReason {
+    return this.#count(this.#check(data, from))
+  }
+
+  #count(outcome: 'accepted' | DropReason): 'accepted' | DropReason {
     if (outcome === 'accepted') this.#metrics.capabilityAccepted.inc()
     else this.#metrics.capabilityDropped.inc({ reason: outcome })
     return outcome
   }
 
-  #check(message: Message): 'accepted' | DropReason {
-    if (message.type !== 'signed') return 'unsigned'
-    if (message.data.byteLength > MAX_RECORD_BYTES) return 'malformed'
+  #check(data: Uint8Array, from: PeerId): 'accepted' | DropReason {
+    if (data.byteLength > MAX_RECORD_BYTES) return 'malformed'
     let json: unknown
     try {
-      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(message.data))
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data))
     } catch {
       return 'malformed'
     }
@@ -202,7 +231,7 @@ export class CapabilityGossip {
     const { record } = parsed.data
     // The author of the gossip message must be the key that signed the record: nobody publishes
     // (or re-signs) records in another worker's name.
-    if (nodeIdOfPeer(message.from) !== record.nodeId) return 'forged'
+    if (nodeIdOfPeer(from) !== record.nodeId) return 'forged'
     if (!verifyCapability(parsed.data)) return 'forged'
     const now = this.#now()
     if (record.timestamp < now - this.#maxAgeMs || record.timestamp > now + this.#maxSkewMs) return 'stale'

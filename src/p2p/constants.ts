@@ -17,3 +17,6 @@ export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 10
 
 /** Software version advertised in identify and in capability records. */
 export const SOFTWARE_VERSION = 'commons/0.1.0'
+
+/** Direct capability exchange: the dialer gets the worker's current signed capability record (one frame). */
+export const CAPABILITY_PROTOCOL = '/commons/capability/1'

@@ -15,6 +15,10 @@ export interface P2pMetrics {
   readonly receipts: Counter<'outcome'>
   /** Remote jobs re-routed to another worker after a failure. */
   readonly failovers: Counter
+  /** DHT provider lookups, by key kind (`model`, `workers`) and outcome (`found`, `none`, `error`). */
+  readonly dhtLookups: Counter<'key' | 'outcome'>
+  /** DHT key announcements (provide), by outcome (`reached`: at least one peer took the record). */
+  readonly dhtAnnouncements: Counter<'outcome'>
 }
 
 /** Creates the p2p metrics on `registry`; `peerCount` is read at scrape time. */
@@ -54,6 +58,18 @@ export function createP2pMetrics(registry: Registry, peerCount: () => number = (
     failovers: new Counter({
       name: 'commons_job_failovers_total',
       help: 'Remote jobs resumed on another worker after the first one died or stalled',
+      registers: [registry],
+    }),
+    dhtLookups: new Counter({
+      name: 'commons_dht_lookups_total',
+      help: 'DHT provider lookups for a model or for workers, by outcome',
+      labelNames: ['key', 'outcome'] as const,
+      registers: [registry],
+    }),
+    dhtAnnouncements: new Counter({
+      name: 'commons_dht_announcements_total',
+      help: 'DHT provider announcements of served models, by whether any peer took them',
+      labelNames: ['outcome'] as const,
       registers: [registry],
     }),
   }

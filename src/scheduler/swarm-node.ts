@@ -6,6 +6,7 @@ import { CapabilityGossip, type CapabilitySnapshot } from '../p2p/capabilities.j
 import type { CapabilityRecord } from '../p2p/capability-record.js'
 import { createHost, type CommonsHost } from '../p2p/host.js'
 import { JobWorker } from '../p2p/job-protocol.js'
+import { ModelDiscovery } from '../p2p/model-discovery.js'
 import { createP2pMetrics, type P2pMetrics } from '../p2p/p2p-metrics.js'
 import { nodeIdOfPeer } from '../p2p/peer-id.js'
 import type { PeerLimits } from '../p2p/rate-limit.js'
@@ -41,8 +42,19 @@ export interface SwarmNodeOptions {
   /** Governance filter passed to the scheduler: only models whose file sha256 passes are scheduled. */
   readonly servable?: (sha256: string) => boolean
   readonly capabilityIntervalMs?: number
+  /**
+   * Listen to capability gossip (default true). False: other workers are learned only through the
+   * DHT (rendezvous and per-model provider records) and their records fetched directly.
+   */
+  readonly capabilityGossip?: boolean
+  /** Time one DHT discovery may take while a job waits (default 1.5 s). */
+  readonly discoveryTimeoutMs?: number
   readonly peerLimits?: PeerLimits
 }
+
+/** First and longest wait between DHT lookups of workers while the peer table stays empty. */
+const WORKER_LOOKUP_MIN_MS = 1_000
+const WORKER_LOOKUP_MAX_MS = 60_000
 
 /** One worker as `/api/peers` and `commons peers` show it. */
 export interface PeerReport {
@@ -92,6 +104,8 @@ export class SwarmNode {
   #worker: JobWorker | undefined
   #service: SwarmInferenceService | undefined
   #receipts: ReceiptStore | undefined
+  #discovery: ModelDiscovery | undefined
+  #lookupTimer: NodeJS.Timeout | undefined
 
   constructor(options: SwarmNodeOptions) {
     this.#o = options
@@ -144,6 +158,13 @@ export class SwarmNode {
         metrics: this.#metrics,
         ...(o.capabilityIntervalMs === undefined ? {} : { intervalMs: o.capabilityIntervalMs }),
         snapshot: () => (serving ? this.#snapshot() : undefined),
+        ...(o.capabilityGossip === undefined ? {} : { subscribe: o.capabilityGossip }),
+      })
+      this.#discovery = new ModelDiscovery({
+        host,
+        metrics: this.#metrics,
+        models: () => (serving ? this.#metered?.listModels().map((m) => ({ sha256: m.info.sha256, name: m.info.name })) ?? [] : []),
+        ...(o.logger === undefined ? {} : { logger: o.logger }),
       })
       this.#receipts = new ReceiptStore(o.receiptsDb ?? ':memory:')
       if (o.legacyReceiptsDb !== undefined) importLegacyReceipts(this.#receipts, o.legacyReceiptsDb, o.logger)
@@ -159,6 +180,8 @@ export class SwarmNode {
         ...(o.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: o.stallTimeoutMs }),
         ...(o.servable === undefined ? {} : { servable: o.servable }),
         ...(o.logger === undefined ? {} : { logger: o.logger }),
+        discovery: this.#discovery,
+        ...(o.discoveryTimeoutMs === undefined ? {} : { discoveryTimeoutMs: o.discoveryTimeoutMs }),
       })
       if (serving && this.#metered !== undefined) {
         this.#worker = new JobWorker({
@@ -168,6 +191,8 @@ export class SwarmNode {
         await this.#worker.start()
       }
       this.#gossip.start()
+      this.#discovery.start()
+      this.#scheduleWorkerLookup(WORKER_LOOKUP_MIN_MS)
       o.logger?.info({ peerId: host.peerId.toString(), addrs: host.getMultiaddrs().map(String), worker: serving }, 'swarm started')
     } catch (err) {
       await this.stop()
@@ -176,6 +201,8 @@ export class SwarmNode {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.#lookupTimer)
+    this.#discovery?.stop()
     this.#gossip?.stop()
     this.#service?.close()
     await this.#worker?.stop()
@@ -186,6 +213,29 @@ export class SwarmNode {
     this.#worker = undefined
     this.#host = undefined
     this.#receipts = undefined
+    this.#discovery = undefined
+  }
+
+  /**
+   * While the peer table is empty (just started, gossip not flowing yet, or gossip off), look up
+   * the DHT's rendezvous key of all workers, backing off from 1 s to 60 s while it finds nobody,
+   * so `/v1/models` lists what the swarm serves. A timer, never a busy loop.
+   */
+  #scheduleWorkerLookup(ms: number): void {
+    this.#lookupTimer = setTimeout(() => void this.#lookupWorkers(ms), ms)
+    this.#lookupTimer.unref()
+  }
+
+  async #lookupWorkers(lastDelayMs: number): Promise<void> {
+    const service = this.#service
+    const host = this.#host
+    if (service === undefined || host === undefined) return
+    let next = WORKER_LOOKUP_MIN_MS
+    if ((this.#gossip?.peers().length ?? 0) === 0 && host.getConnections().length > 0) {
+      const learned = await service.discover(undefined).catch(() => 0)
+      if (learned === 0) next = Math.min(WORKER_LOOKUP_MAX_MS, lastDelayMs * 2)
+    }
+    if (this.#service === service) this.#scheduleWorkerLookup(next)
   }
 
   #snapshot(): CapabilitySnapshot | undefined {

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { CommonsError } from '../errors.js'
 import type { KeyPair } from '../identity/index.js'
+import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CapabilityGossip, PeerEntry } from '../p2p/capabilities.js'
+import { fetchCapability } from '../p2p/capability-fetch.js'
+import type { ModelDiscovery } from '../p2p/model-discovery.js'
+import { nodeIdOfPeer } from '../p2p/peer-id.js'
 import { InvalidReceiptError, MalformedFrameError, RemoteJobError, WorkerLostError } from '../p2p/errors.js'
 import type { CommonsHost } from '../p2p/host.js'
 import { runRemoteJob } from '../p2p/job-protocol.js'
@@ -38,6 +43,10 @@ export interface SwarmServiceOptions {
   readonly servable?: (sha256: string) => boolean
   /** Workers tried per job before giving up (default 4). */
   readonly maxAttempts?: number
+  /** DHT discovery, used when no fresh capability record names a worker for the model. */
+  readonly discovery?: ModelDiscovery
+  /** Time one DHT discovery may take before the job fails with 503 (default 1.5 s). */
+  readonly discoveryTimeoutMs?: number
   readonly logger?: Logger
 }
 
@@ -45,6 +54,10 @@ export interface SwarmServiceOptions {
 const KNOWN_MODEL_TTL_MS = 10 * 60_000
 /** Job length assumed for scheduling when the request does not say (its maxTokens caps it). */
 const TYPICAL_JOB_TOKENS = 128
+/** After the first worker found through the DHT answers, others get this long to answer too. */
+const DISCOVERY_GRACE_MS = 50
+/** Providers whose records are fetched at once during one discovery. */
+const DISCOVERY_FANOUT = 8
 
 interface Candidate extends WorkerView {
   readonly peer?: PeerEntry
@@ -64,6 +77,9 @@ export class SwarmInferenceService implements InferenceService {
   readonly #known = new Map<string, { info: ModelInfo; seenAt: number }>()
   readonly #unsubscribe: () => void
   readonly #pool: StreamPool
+  readonly #discovering = new Map<string, Promise<number>>()
+  /** Aborted by `close`, so no discovery outlives the service. */
+  readonly #closed = new AbortController()
 
   constructor(options: SwarmServiceOptions) {
     this.#o = options
@@ -82,6 +98,7 @@ export class SwarmInferenceService implements InferenceService {
   /** Stops listening to the peer table. */
   close(): void {
     this.#unsubscribe()
+    this.#closed.abort()
     this.#pool.close()
   }
 
@@ -159,9 +176,16 @@ export class SwarmInferenceService implements InferenceService {
     const tried = new Set<string>()
     const maxAttempts = this.#o.maxAttempts ?? 4
     let lastError: unknown
+    let discovered = false
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (options.signal?.aborted === true) return this.#aborted(request, baseResume, delivered)
-      const pick = chooseWorker(this.candidates(request.model).filter((c) => !tried.has(c.nodeId)), jobTokens)
+      let pick = chooseWorker(this.candidates(request.model).filter((c) => !tried.has(c.nodeId)), jobTokens)
+      if (pick === undefined && !discovered && this.#o.discovery !== undefined) {
+        // Gossip names no (other) worker for the model: ask the DHT, once per job, within a budget.
+        discovered = true
+        await this.discover(request.model, options.signal)
+        pick = chooseWorker(this.candidates(request.model).filter((c) => !tried.has(c.nodeId)), jobTokens)
+      }
       if (pick === undefined) break
       tried.add(pick.nodeId)
       const resumeTokens = [...baseResume, ...delivered.map((t) => t.id)]
@@ -189,6 +213,65 @@ export class SwarmInferenceService implements InferenceService {
     if (tried.size === 0) throw new NoWorkerError(request.model)
     if (lastError instanceof CommonsError && lastError.status === 429) throw lastError
     throw new JobFailedError(request.model, tried.size, lastError)
+  }
+
+  /**
+   * Finds workers through the DHT — providers of `model` (a sha256 or a name), or of the
+   * rendezvous key of all workers when `model` is undefined — and fetches each one's signed
+   * capability record into the peer table (`CapabilityGossip.acceptDirect` validates it). Bounded
+   * by `discoveryTimeoutMs`; concurrent calls for the same key share one lookup. Returns how many
+   * workers' records were taken.
+   */
+  discover(model: string | undefined, signal?: AbortSignal): Promise<number> {
+    const discovery = this.#o.discovery
+    if (discovery === undefined) return Promise.resolve(0)
+    const key = model ?? ''
+    const running = this.#discovering.get(key)
+    if (running !== undefined) return running
+    const done = this.#discover(discovery, model, signal).finally(() => this.#discovering.delete(key))
+    this.#discovering.set(key, done)
+    return done
+  }
+
+  async #discover(discovery: ModelDiscovery, model: string | undefined, signal: AbortSignal | undefined): Promise<number> {
+    const stop = new AbortController()
+    const budget = AbortSignal.timeout(this.#o.discoveryTimeoutMs ?? 1_500)
+    const bounded = AbortSignal.any(signal === undefined ? [stop.signal, budget, this.#closed.signal] : [stop.signal, budget, this.#closed.signal, signal])
+    let learned = 0
+    let grace: NodeJS.Timeout | undefined
+    const fetches: Promise<void>[] = []
+    try {
+      const providers = model === undefined ? discovery.workers(bounded) : discovery.providers(model, bounded)
+      for await (const provider of providers) {
+        if (fetches.length >= DISCOVERY_FANOUT) break
+        fetches.push(this.#learn(provider.peerId, provider.multiaddrs, bounded).then((ok) => {
+          if (!ok) return
+          learned++
+          grace ??= setTimeout(() => stop.abort(), DISCOVERY_GRACE_MS)
+        }))
+      }
+      await Promise.all(fetches)
+    } finally {
+      clearTimeout(grace)
+      stop.abort()
+    }
+    this.#o.logger?.debug({ model, learned }, 'DHT discovery done')
+    return learned
+  }
+
+  /** Fetches one provider's capability record into the peer table; false when it could not. */
+  async #learn(peerId: PeerId, multiaddrs: readonly Multiaddr[], signal: AbortSignal): Promise<boolean> {
+    const nodeId = nodeIdOfPeer(peerId)
+    if (nodeId === undefined || nodeId === this.#o.nodeId) return false
+    if (this.#o.gossip.get(nodeId) !== undefined) return true
+    try {
+      if (multiaddrs.length > 0) await this.#o.host.peerStore.merge(peerId, { multiaddrs: [...multiaddrs] })
+      const bytes = await fetchCapability(this.#o.host, peerId, signal)
+      return this.#o.gossip.acceptDirect(bytes, peerId) === 'accepted'
+    } catch (err) {
+      this.#o.logger?.debug({ worker: nodeId, err: (err as Error).message }, 'could not fetch the capability record of a DHT provider')
+      return false
+    }
   }
 
   async #runLocal(request: InferenceRequest, signal: AbortSignal | undefined, onToken: (t: GeneratedToken) => void): Promise<InferenceResult> {
