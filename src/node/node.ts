@@ -161,6 +161,10 @@ export function createNode(input: NodeConfigInput, deps: NodeDeps = {}): Commons
         await extras.start()
         // Governance has its state now: advertise the admitted models without waiting for the next tick.
         swarm?.gossip?.publishSoon()
+        for (const e of engines) {
+          if (admittedLocal.isServable(e.model.sha256)) continue
+          logger.warn({ model: e.model.name, sha256: e.model.sha256 }, 'governance does not admit this model on this network, so it is not served; members can admit it with `commons gov propose admit-model --manifest FILE`')
+        }
       },
       async stop() {
         await extras?.stop()
