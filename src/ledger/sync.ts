@@ -440,6 +440,8 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
     if (next !== ahead.length || !bytesEqual(staged.root(), latest.checkpoint.root)) {
       throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${target}`)
     }
+    // Something else (a running witness) appended while we downloaded: our staged tree is stale.
+    if (store.size() !== local) throw new SyncError(`the log grew from ${local} to ${store.size()} during the sync; sync again`)
     // All proven: store batch by batch, in bounded transactions; the last part of each batch goes
     // in one transaction with its checkpoint.
     for (const v of chain) if (v.checkpoint.size <= local) store.addCheckpoint(v.note, policy)

@@ -113,7 +113,9 @@ export function createLogParts(ctx: NodeContext): LogParts {
         const stream = await host.dialProtocol(connection.remotePeer, LOG_PROTOCOL, { signal: AbortSignal.timeout(5000) })
         const result = await syncFrom(into, new StreamLogPeer(stream))
         await stream.close().catch(() => undefined)
-        if (result.to > result.from) ctx.logger.info({ peer: connection.remotePeer.toString(), from: result.from, to: result.to }, 'log caught up')
+        if (result.to > result.from || result.checkpoints > 0) {
+          ctx.logger.info({ peer: connection.remotePeer.toString(), from: result.from, to: result.to, checkpoints: result.checkpoints }, 'log caught up')
+        }
       } catch (err) {
         ctx.logger.debug({ peer: connection.remotePeer.toString(), err: err instanceof Error ? err.message : String(err) }, 'log sync skipped')
       }
