@@ -1,3 +1,4 @@
+import type { ModelManifest as FullManifest } from '../models/manifest.js'
 import type { GenerateOptions } from '../runtime/engine.js'
 import { ModelNotFoundError } from '../runtime/errors.js'
 import type { InferenceRequest, InferenceResult, InferenceService, ServedModel } from '../runtime/service.js'
@@ -54,6 +55,36 @@ export class GovernedInferenceService implements InferenceService {
     const state = this.#state()
     if (state === undefined) return []
     return this.#inner.listModels().filter((m) => servingVerdict(state, m.info.sha256).servable)
+  }
+
+  /**
+   * A model governance admits that `inner` does not list (no worker known to serve it yet), described
+   * from its admitted manifest, so a request for it still reaches the scheduler (which may find a
+   * worker, e.g. through the DHT, or answer 503). Undefined when it is listed, or not admitted.
+   */
+  admittedUnlisted(model: string): ServedModel | undefined {
+    const state = this.#state()
+    if (state === undefined) return undefined
+    const wanted = model.toLowerCase()
+    if (this.listModels().some((m) => m.info.name === model || m.info.sha256 === wanted)) return undefined
+    const admitted = governedModelsNamed(state, model).find((k) => k.record.status === 'servable')
+    if (admitted === undefined) return undefined
+    // Admitted manifests passed the models layer's full schema (see serving.ts).
+    const m = admitted.record.manifest as unknown as FullManifest
+    return {
+      info: {
+        name: m.name,
+        sha256: admitted.sha256,
+        path: '',
+        sizeBytes: m.file.size,
+        contextSize: m.architecture.hyperparameters.contextLength,
+        vocabSize: m.tokenizer.vocabSize,
+        architecture: m.architecture.name,
+        parameterCount: m.architecture.parameters,
+      },
+      manifest: admitted.record.manifest,
+      local: false,
+    }
   }
 
   /**

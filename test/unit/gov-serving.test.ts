@@ -69,12 +69,13 @@ function info(m: ReturnType<typeof modelManifest>): ServedModel['info'] {
 /** Serves whatever models it is given (the node's engines, or the swarm), recording each job. */
 class FakeModelsService implements InferenceService {
   readonly jobs: InferenceRequest[] = []
-  constructor(public models: ReturnType<typeof modelManifest>[]) {}
+  /** `unlisted`: models it runs without listing them (a worker the scheduler finds on demand). */
+  constructor(public models: ReturnType<typeof modelManifest>[], public unlisted: ReturnType<typeof modelManifest>[] = []) {}
   listModels(): readonly ServedModel[] {
     return this.models.map((m) => ({ info: info(m), local: true }))
   }
   async generate(request: InferenceRequest, options?: GenerateOptions): Promise<InferenceResult> {
-    const m = this.models.find((x) => x.name === request.model || x.file.sha256 === request.model)
+    const m = [...this.models, ...this.unlisted].find((x) => x.name === request.model || x.file.sha256 === request.model)
     if (m === undefined) throw new ModelNotFoundError(request.model)
     this.jobs.push(request)
     options?.onToken?.({ index: 0, id: 1, text: ' ok', logprob: 0 })
@@ -128,6 +129,11 @@ test('GovernedInferenceService lists and runs only admitted models, under their 
   inner.models = [m1]
   assert.ok(governed.refusalFor('model-0') instanceof ModelRetiredError)
   assert.equal(governed.refusalFor('model-1'), undefined)
+  // Admitted but not listed: described from its manifest for the scheduler; listed or refused ones are not.
+  const unlisted = new GovernedInferenceService(new FakeModelsService([m0]), () => h.state).admittedUnlisted('model-1')!
+  assert.deepEqual([unlisted.info.sha256, unlisted.info.contextSize, unlisted.local], [m1.file.sha256, 256, false])
+  assert.equal(governed.admittedUnlisted('model-1'), undefined)
+  assert.equal(governed.admittedUnlisted('model-0'), undefined)
   // A file the node has but that an inner (swarm) service lists only when admitted is still explained.
   const behindSwarm = new GovernedInferenceService(new FakeModelsService([m1]), () => h.state, () => [{ info: info(m9), local: true }])
   assert.ok(behindSwarm.refusalFor('model-9') instanceof ModelNotAdmittedError)
@@ -176,6 +182,14 @@ test('HTTP: /v1/models lists admitted models with provenance and admission trail
     const ok = await post('model-1')
     assert.equal(ok.statusCode, 200, ok.body)
     assert.equal(inner.jobs.length, 1)
+
+    // Admitted but listed by no worker yet: not in the list, but a job still reaches the scheduler.
+    inner.models = [m0, m9]
+    inner.unlisted = [m1]
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/models/model-1' })).statusCode, 404)
+    const routed = await post('model-1')
+    assert.equal(routed.statusCode, 200, routed.body)
+    assert.equal(inner.jobs.at(-1)!.model, m1.file.sha256)
   } finally {
     await app.close()
   }

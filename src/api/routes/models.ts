@@ -59,7 +59,8 @@ export function modelRoutes(service: InferenceService, startedAt: number) {
       data: service.listModels().map((m) => modelObject(m, startedAt, provenanceOf(m))),
     }))
     app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) => {
-      const model = findServedModel(service, request.params.model)
+      // Like the list: only models a worker serves now.
+      const model = findServedModel(service, request.params.model, { listedOnly: true })
       return modelObject(model, startedAt, provenanceOf(model))
     })
   }
