@@ -17,7 +17,6 @@ import { z } from 'zod'
 import {
   bytesToHex,
   canonicalJson,
-  hexToBytes,
   sha256Hex,
   sign,
   verify,
@@ -201,7 +200,8 @@ export function validateEntry(bytes: Uint8Array, network: string): Entry {
   // Canonical form is required so that one entry has exactly one hash and one leaf.
   const { head, tail } = canonicalParts(entry)
   if (text !== `${head},"sig":"${entry.sig}"${tail}`) throw new BadEntrySchemaError('not in RFC 8785 canonical form')
-  if (!verify(hexToBytes(entry.sig), encoder.encode(head + tail), hexToBytes(entry.author))) {
+  // Buffer.from(hex): native decoding; sig and author already passed the lowercase-hex schema.
+  if (!verify(Buffer.from(entry.sig, 'hex'), Buffer.from(head + tail), Buffer.from(entry.author, 'hex'))) {
     throw new ForgedSignatureError()
   }
   return entry
