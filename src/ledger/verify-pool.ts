@@ -45,7 +45,6 @@ export class EntryVerifierPool {
     // the thread's start (the tsx fallback boot file registers tsx itself).
     const worker = new Worker(url, { execArgv: [] })
     const slot: Slot = { worker, job: undefined }
-    worker.unref()
     worker.on('message', (msg: { id: number; result: ChunkResult }) => {
       const job = slot.job
       slot.job = undefined
@@ -64,6 +63,8 @@ export class EntryVerifierPool {
     worker.on('exit', (code) => {
       if (!this.#closed || slot.job !== undefined) fail(new Error(`verifier thread exited (code ${code})`))
     })
+    // After the listeners: adding a 'message' listener refs the worker again.
+    worker.unref()
     return slot
   }
 
