@@ -167,13 +167,16 @@ export class WitnessCore {
   startHeight(height: number): WitnessAction[] {
     if (height !== this.machine.height || this.machine.step !== 'new-height') return []
     const actions: WitnessAction[] = []
-    let own = this.ownSets.find((s) => s.epoch === height)
-    if (own === undefined) {
-      own = signEpochSet(this.options.network, height, this.pending, this.options.keys)
-      this.ownSets.push(own)
+    // A node that only follows the witnesses signs no epoch set: nobody would count it.
+    if (this.options.witnesses.includes(this.self)) {
+      let own = this.ownSets.find((s) => s.epoch === height)
+      if (own === undefined) {
+        own = signEpochSet(this.options.network, height, this.pending, this.options.keys)
+        this.ownSets.push(own)
+      }
+      this.storeSet(own)
+      actions.push({ kind: 'gossip', message: { kind: 'epoch-set', set: own } })
     }
-    this.storeSet(own)
-    actions.push({ kind: 'gossip', message: { kind: 'epoch-set', set: own } })
     actions.push(...this.stepMachine({ kind: 'start-height', height }))
     actions.push(...this.offerCandidate())
     return actions

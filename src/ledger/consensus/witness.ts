@@ -328,7 +328,12 @@ export class WitnessService {
           if (stored !== undefined) void this.publish(ENTRY_TOPIC, stored.bytes)
         }
       }
-      for (const m of cert) void this.publish(WITNESS_TOPIC, new TextEncoder().encode(JSON.stringify(m)))
+      for (const m of cert) {
+        // A test-only Byzantine witness's own messages went out rewritten, while its certificates
+        // hold the originals: serving those would be a second statement it never made public.
+        if (this.options.testOnlyRewriteOutgoing !== undefined && m.kind === 'consensus' && m.message.sender === this.nodeId) continue
+        void this.publish(WITNESS_TOPIC, new TextEncoder().encode(JSON.stringify(m)))
+      }
     }
   }
 

@@ -1,0 +1,98 @@
+// A node that falls behind the witnesses catches up through them: it never sends consensus
+// messages (not a witness, or back from a crash), so it asks ("catch-up" request) and the witness
+// serves its decision certificates and entries. Two real WitnessService instances, real SQLite
+// stores, real timers (100 ms epochs); only the gossip transport is an in-process fake.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Message } from '@libp2p/gossipsub'
+import { bytesToHex, keyPairFromSecret } from '../../src/identity/index.js'
+import { WitnessService, type WitnessEvent, type WitnessPubSub } from '../../src/ledger/consensus/witness.js'
+import { LogStore, createGenesis, encodeEntry, networkIdOf, signEntry, type Genesis } from '../../src/ledger/index.js'
+import { tempDir } from './ledger-helpers.js'
+
+/** In-process gossip: what one member publishes reaches every OTHER member subscribed to the topic (as gossipsub). */
+class FakeBus {
+  readonly members = new Set<FakeBusPubSub>()
+}
+
+class FakeBusPubSub implements WitnessPubSub {
+  readonly topics = new Set<string>()
+  readonly listeners = new Set<(event: CustomEvent<Message>) => void>()
+  constructor(private readonly bus: FakeBus) {
+    bus.members.add(this)
+  }
+  subscribe(topic: string): void {
+    this.topics.add(topic)
+  }
+  unsubscribe(topic: string): void {
+    this.topics.delete(topic)
+  }
+  async publish(topic: string, data: Uint8Array): Promise<void> {
+    for (const m of this.bus.members) {
+      if (m === this || !m.topics.has(topic)) continue
+      setImmediate(() => {
+        for (const l of m.listeners) l(new CustomEvent('message', { detail: { type: 'unsigned', topic, data } as Message }))
+      })
+    }
+  }
+  addEventListener(_type: 'message', listener: (event: CustomEvent<Message>) => void): void {
+    this.listeners.add(listener)
+  }
+  removeEventListener(_type: 'message', listener: (event: CustomEvent<Message>) => void): void {
+    this.listeners.delete(listener)
+  }
+}
+
+const witnessKey = keyPairFromSecret(new Uint8Array(32).fill(41))
+const followerKey = keyPairFromSecret(new Uint8Array(32).fill(42))
+const author = keyPairFromSecret(new Uint8Array(32).fill(43))
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const history = (s: LogStore) => s.checkpoints().filter((c) => c.final && c.size > 0).map((c) => [c.size, c.epoch, c.note])
+
+test('a follower that starts many heights behind asks for and receives the decisions it missed, with the same checkpoints', async () => {
+  const t = tempDir('commons-catchup-')
+  const genesis: Genesis = createGenesis({ network: 'catch-up', created: Date.now(), members: [], witnesses: [bytesToHex(witnessKey.publicKey)], epochMs: 100 })
+  const network = networkIdOf(genesis)
+  const bus = new FakeBus()
+  const storeA = LogStore.open(join(t.dir, 'a.db'), { genesis })
+  const storeB = LogStore.open(join(t.dir, 'b.db'), { genesis })
+  const eventsB: WitnessEvent[] = []
+  const a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: t.dir })
+  const b = new WitnessService({ store: storeB, keys: followerKey, pubsub: new FakeBusPubSub(bus), dataDir: join(t.dir, 'b'), onEvent: (e) => eventsB.push(e) })
+  try {
+    mkdirSync(join(t.dir, 'b'), { recursive: true })
+    a.start()
+    // Entries final in three different epochs, with empty epochs around them.
+    for (let seq = 1; seq <= 3; seq++) {
+      a.submit(encodeEntry(signEntry({ network, kind: 'note', seq, time: Date.now(), body: { text: `note ${seq}` } }, author)))
+      await until(`entry ${seq} final on the witness`, () => storeA.size() === seq)
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    const behind = storeA.latestFinalCheckpoint()!.epoch!
+    assert.ok(behind >= 6, `the witness decided ${behind + 1} heights`)
+    // The follower starts from an empty log: every height it needs is older than the witness's.
+    b.start()
+    await until('the follower caught up', () => (storeB.latestFinalCheckpoint()?.epoch ?? -1) >= behind)
+    assert.equal(storeB.size(), 3)
+    assert.equal(storeB.rootHex(), storeA.rootHex())
+    assert.deepEqual(history(storeB), history(storeA), 'the same checkpoint included each entry')
+    assert.ok(eventsB.filter((e) => e.kind === 'decided').length > behind, 'it decided every missed height, empty ones included')
+    assert.deepEqual(eventsB.filter((e) => e.kind === 'error'), [])
+  } finally {
+    b.stop()
+    a.stop()
+    storeA.close()
+    storeB.close()
+    t.cleanup()
+  }
+})
