@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sha256Hex } from '../../src/identity/index.js'
@@ -38,5 +38,41 @@ test('commons init writes genesis.json, and --genesis joins an existing network'
   } finally {
     rmSync(a, { recursive: true, force: true })
     rmSync(b, { recursive: true, force: true })
+  }
+})
+
+test('commons init admits the demo model by default, --admit adds manifests, --no-demo-model leaves it out', () => {
+  const dirs = Array.from({ length: 3 }, (_, i) => mkdtempSync(join(tmpdir(), `commons-init-models-${i}-`)))
+  try {
+    const modelsOf = (dataDir: string) => ((readGenesisFile(join(dataDir, 'genesis.json')).params as { models?: Array<{ name: string; file: { sha256: string } }> }).models ?? [])
+    const demo = JSON.parse(readFileSync('models/commons-demo.manifest.json', 'utf8')) as { name: string; file: { sha256: string } }
+
+    const plain = cli(['init', '--data-dir', dirs[0]!, '--json'])
+    assert.equal(plain.status, 0, plain.stderr)
+    assert.deepEqual((JSON.parse(plain.stdout) as { models: string[] }).models, [demo.name])
+    assert.equal(modelsOf(dirs[0]!)[0]!.file.sha256, demo.file.sha256)
+
+    // Another manifest (the demo's, renamed and re-hashed) is admitted beside the demo.
+    const other = join(dirs[1]!, 'other.manifest.json')
+    writeFileSync(other, JSON.stringify({ ...demo, name: 'other-model', file: { ...demo.file, sha256: 'ab'.repeat(32) } }))
+    const both = cli(['init', '--data-dir', dirs[1]!, '--admit', other, '--json'])
+    assert.equal(both.status, 0, both.stderr)
+    assert.deepEqual(modelsOf(dirs[1]!).map((m) => m.name).sort(), [demo.name, 'other-model'].sort())
+
+    const none = cli(['init', '--data-dir', dirs[2]!, '--no-demo-model', '--json'])
+    assert.equal(none.status, 0, none.stderr)
+    assert.deepEqual(modelsOf(dirs[2]!), [])
+
+    // A file that is not a manifest: exit 2, one line naming it, and no genesis written.
+    const bad = join(dirs[2]!, 'bad.json')
+    writeFileSync(bad, '{"name": 1}')
+    rmSync(join(dirs[2]!, 'genesis.json'))
+    const refused = cli(['init', '--data-dir', dirs[2]!, '--admit', bad])
+    assert.equal(refused.status, 2)
+    assert.match(refused.stderr.trim(), /^.*--admit .*bad\.json: not a valid model manifest/)
+    assert.equal(refused.stderr.trim().split('\n').length, 1)
+    assert.equal(existsSync(join(dirs[2]!, 'genesis.json')), false)
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
   }
 })

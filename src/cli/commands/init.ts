@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { canonicalJson, loadOrCreateKey, nodeIdOf } from '../../identity/index.js'
 import {
@@ -11,7 +11,9 @@ import {
   writeGenesis,
   type Genesis,
 } from '../../ledger/index.js'
+import { parseManifest, type ModelManifest } from '../../models/manifest.js'
 import { resolveDataDir } from '../../node/datadir.js'
+import { DEMO_MODEL_PATH, readManifestBeside } from '../../node/local-models.js'
 import { CommandFailedError, UsageError, intFlag } from '../exit.js'
 
 interface InitOptions {
@@ -24,11 +26,49 @@ interface InitOptions {
   genesis?: string
   force?: boolean
   json?: boolean
+  admit: string[]
+  demoModel: boolean
 }
 
 const collect = (value: string, previous: string[]): string[] => {
   if (!/^[0-9a-f]{64}$/.test(value)) throw new UsageError(`node id must be 64 lowercase hex characters, got '${value}'`)
   return [...previous, value]
+}
+
+const collectPath = (value: string, previous: string[]): string[] => [...previous, value]
+
+/** A manifest file named by `--admit`, validated; a bad one is a usage error naming the file. */
+function readManifestFile(path: string): ModelManifest {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new UsageError(`--admit ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+  try {
+    return parseManifest(JSON.parse(text))
+  } catch (err) {
+    throw new UsageError(`--admit ${path}: not a valid model manifest (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`)
+  }
+}
+
+/**
+ * The models a new network admits in its genesis: the shipped demo model (its manifest carries
+ * the full provenance, so it is a sound default to start from) unless `--no-demo-model`, and the
+ * manifests named by `--admit`, deduplicated by file hash. Later admissions go through proposals.
+ */
+function genesisModels(opts: InitOptions): ModelManifest[] {
+  const models = new Map<string, ModelManifest>()
+  if (opts.demoModel) {
+    const demo = readManifestBeside(DEMO_MODEL_PATH)
+    if (demo.manifest === undefined) throw new CommandFailedError(`the demo model's manifest is unusable: ${demo.manifestError ?? 'missing'} (use --no-demo-model)`)
+    models.set(demo.manifest.file.sha256, demo.manifest)
+  }
+  for (const path of opts.admit) {
+    const manifest = readManifestFile(path)
+    models.set(manifest.file.sha256, manifest)
+  }
+  return [...models.values()]
 }
 
 /**
@@ -46,6 +86,8 @@ export function registerInit(program: Command): void {
     .option('--member <id>', 'member node id, repeatable (default: this node)', collect, [])
     .option('--epoch-ms <n>', 'epoch length in ms', intFlag('--epoch-ms', 100, 86_400_000), 5000)
     .option('--threshold <k>', 'cosignatures for finality (default ⌊2n/3⌋+1)', intFlag('--threshold', 1, 10_000))
+    .option('--admit <manifest>', 'admit the model a manifest file describes in the genesis, repeatable', collectPath, [])
+    .option('--no-demo-model', 'do not admit the shipped demo model in the genesis')
     .option('--genesis <file>', 'join an existing network from its genesis file')
     .option('--force', 'replace an existing, different genesis.json')
     .option('--json', 'print JSON')
@@ -53,8 +95,10 @@ export function registerInit(program: Command): void {
       const dataDir = resolveDataDir(opts.dataDir)
       let genesis: Genesis
       if (opts.genesis !== undefined) {
+        if (opts.admit.length > 0) throw new UsageError('--admit applies to a new network; a joined network admits models by proposals')
         genesis = readGenesisFile(opts.genesis)
       } else {
+        const models = genesisModels(opts)
         const self = nodeIdOf(loadOrCreateKey(dataDir).publicKey)
         const witnesses = opts.witness.length > 0 ? opts.witness : [self]
         genesis = createGenesis({
@@ -64,6 +108,7 @@ export function registerInit(program: Command): void {
           witnesses,
           ...(opts.threshold === undefined ? {} : { threshold: opts.threshold }),
           epochMs: opts.epochMs,
+          ...(models.length === 0 ? {} : { params: { models } }),
         })
       }
       const existing = existsSync(join(dataDir, GENESIS_FILE)) ? loadGenesis(dataDir) : undefined
@@ -80,10 +125,16 @@ export function registerInit(program: Command): void {
       const path = existing !== undefined && genesis === existing ? join(dataDir, GENESIS_FILE) : writeGenesis(dataDir, genesis)
       if (opts.json) {
         process.stdout.write(
-          `${JSON.stringify({ genesis: path, network: genesis.network, networkId: networkIdOf(genesis), witnesses: genesis.witnesses.length, threshold: genesis.threshold })}\n`,
+          `${JSON.stringify({ genesis: path, network: genesis.network, networkId: networkIdOf(genesis), witnesses: genesis.witnesses.length, threshold: genesis.threshold, models: admittedNames(genesis) })}\n`,
         )
       } else {
         process.stdout.write(`${path}\n`)
       }
     })
+}
+
+/** Names of the models a genesis admits (`params.models`). */
+function admittedNames(genesis: Genesis): string[] {
+  const models = (genesis.params as { models?: unknown } | undefined)?.models
+  return Array.isArray(models) ? models.map((m) => String((m as { name?: unknown }).name)) : []
 }
