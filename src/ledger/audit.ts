@@ -1,20 +1,28 @@
 /**
  * `commons log verify`: replays a stored log from genesis and checks everything it claims —
- * every entry's bytes, schema, network and signature (in parallel, `verify-pool.ts`), stored
- * entry hashes, per-author seq uniqueness, every stored tree hash, and every checkpoint (origin,
- * root at its size, each cosignature valid, ≥ k distinct witnesses where marked final).
+ * every entry's bytes, schema, network and signature, stored entry hashes and index columns,
+ * per-author seq uniqueness, every stored tree hash, and every checkpoint (origin, root at its
+ * size, each cosignature valid, ≥ k distinct witnesses where marked final).
  * Reads the SQLite tables directly (not through `LogStore`, which refuses a corrupt log), stops
  * at the first failure and names its index.
+ *
+ * Work split: the log is cut into aligned power-of-two ranges that verifier threads read and
+ * check on their own (`verify-range.ts`: entries, hashes, the tree up to the range's level);
+ * this thread takes their results in order and checks what needs the whole log — seq
+ * uniqueness, tree levels above a range, checkpoints — so the first failure in log order is
+ * the one reported.
  */
+import { resolve } from 'node:path'
 import { bytesEqual, bytesToHex } from '../identity/index.js'
 import { openDatabase, type Db } from '../store/db.js'
 import { parseSignedCheckpoint, verifyCosignatures } from './checkpoint.js'
 import { verifyForkProof, type ForkProof } from './fork-proof.js'
 import { networkIdOf, originOf, type Genesis } from './genesis.js'
 import { nodeHashNode } from './hash-node.js'
-import { storedHashCount, TreeAppender } from './tree.js'
-import type { ChunkItem, ChunkResult } from './verify-chunk.js'
-import { chunkVerifierFor } from './verify-pool.js'
+import type { Hash } from './merkle.js'
+import { storedHashCount, storedHashIndex, treeHashFromStore, type HashReader } from './tree.js'
+import { EntryVerifierPool, INLINE_LIMIT, sharedVerifierPool } from './verify-pool.js'
+import { verifyRange, type RangeResult } from './verify-range.js'
 
 /** The first thing found wrong: an entry (by log index) or a checkpoint (by its size). */
 export interface VerifyFailure {
@@ -41,7 +49,7 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** Verifier threads (default: one per core; 0 = inline). */
   readonly threads?: number
-  /** Entries per chunk handed to a thread. */
+  /** Entries per range handed to a thread (rounded down to a power of two; default 4096). */
   readonly chunkSize?: number
   /** Called after each chunk with entries checked so far and the total. */
   readonly onProgress?: (checked: number, total: number) => void
@@ -54,14 +62,6 @@ interface CheckpointRow {
   final: number
   note: string
 }
-
-// A raw entry row (better-sqlite3 `.raw()`: arrays, cheaper than objects at 1M rows).
-type EntryRow = [idx: number, hash: Buffer, author: string, seq: number, data: Buffer]
-const ROW_IDX = 0
-const ROW_HASH = 1
-const ROW_AUTHOR = 2
-const ROW_SEQ = 3
-const ROW_DATA = 4
 
 class Failed extends Error {
   constructor(readonly failure: VerifyFailure) {
@@ -76,16 +76,46 @@ const checkpointFailure = (size: number, code: string, message: string): Failed 
 export async function verifyLog(path: string, genesis: Genesis, options: VerifyOptions = {}): Promise<VerifyReport> {
   const db = openDatabase(path, { readonly: true })
   try {
-    return await verifyDb(db, genesis, options)
+    return await verifyDb(db, resolve(path), genesis, options)
   } finally {
     db.close()
   }
 }
 
-async function verifyDb(db: Db, genesis: Genesis, options: VerifyOptions): Promise<VerifyReport> {
+/** Checks aligned ranges: on verifier threads (which open the file themselves) or inline. */
+interface RangeChecker {
+  readonly parallel: number
+  check(from: number, length: number, end: number): Promise<RangeResult>
+  close(): Promise<void>
+}
+
+function rangeChecker(db: Db, path: string, network: string, total: number, threads: number | undefined): RangeChecker {
+  if (threads === 0 || total <= INLINE_LIMIT) {
+    return { parallel: 1, check: async (from, length, end) => verifyRange(db, network, from, length, end), close: async () => {} }
+  }
+  const own = threads === undefined ? undefined : new EntryVerifierPool(threads)
+  const pool = own ?? sharedVerifierPool()
+  return {
+    parallel: pool.threads,
+    check: (from, length, end) => pool.verifyRange(path, network, from, length, end),
+    close: async () => {
+      await own?.close()
+    },
+  }
+}
+
+/** Largest power of two ≤ n (n ≥ 1). */
+function floorPowerOfTwo(n: number): number {
+  let p = 1
+  while (p * 2 <= n) p *= 2
+  return p
+}
+
+async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyOptions): Promise<VerifyReport> {
   const network = networkIdOf(genesis)
   const origin = originOf(genesis)
-  const chunkSize = options.chunkSize ?? 4096
+  const length = floorPowerOfTwo(Math.max(1, Math.floor(options.chunkSize ?? 4096)))
+  const rangeLevel = Math.log2(length)
   const total = ((db.prepare('SELECT MAX(idx) AS m FROM log_entries').get() as { m: number | null }).m ?? -1) + 1
   const checkpoints = db.prepare('SELECT size, root, final, note FROM log_checkpoints ORDER BY size').all() as CheckpointRow[]
   const banned = new Set<string>()
@@ -93,23 +123,32 @@ async function verifyDb(db: Db, genesis: Genesis, options: VerifyOptions): Promi
     const proof = JSON.parse(row.proof) as ForkProof
     if (verifyForkProof(proof, { origin, network })) banned.add(proof.witness)
   }
-  const policyWitnesses = genesis.witnesses.filter((w) => !banned.has(w))
 
-  const appender = TreeAppender.empty(nodeHashNode)
+  const hashById = db.prepare('SELECT hash FROM log_tree WHERE id = ?').pluck()
+  // Only hashes already checked against the entries are ever read through this (see below).
+  const stored: HashReader = {
+    readHashes: (ids) =>
+      ids.map((id) => {
+        const h = hashById.get(id) as Buffer | undefined
+        if (h === undefined) throw entryFailure(checked, 'tree_mismatch', `stored tree hash ${id} is missing`)
+        return h
+      }),
+  }
   const seqs = new Map<string, Set<number>>()
+  // Complete subtrees of levels ≥ rangeLevel covering [0, checked), left to right.
+  const upper: Array<{ level: number; hash: Hash }> = []
+  let checked = 0
   let cpAt = 0
   let finalSize = 0
-  // Stored tree hashes are numbered in the order appends write them (tlog), so they are read as
-  // consecutive id pages of raw [id, hash] rows (cheaper than row objects at 2 hashes per entry).
-  const treePage = db.prepare('SELECT id, hash FROM log_tree WHERE id >= ? ORDER BY id LIMIT ?').raw()
-  let treeBuf: Array<[number, Buffer]> = []
-  let treeAt = 0
-  let nextTreeId = 0
+
+  // Root of the first `size` entries from stored hashes: every subtree of [0, size) has been
+  // compared with the recomputed tree by the time `checked` reaches `size`.
+  const rootAt = (size: number): Hash => treeHashFromStore(size, stored)
 
   const checkCheckpointsAtSize = (): void => {
-    while (cpAt < checkpoints.length && checkpoints[cpAt]!.size <= appender.size) {
+    while (cpAt < checkpoints.length && checkpoints[cpAt]!.size <= checked) {
       const row = checkpoints[cpAt++]!
-      if (row.size < appender.size) continue // size 0 (or duplicate): nothing to compare
+      if (row.size < checked) continue // size 0 (or duplicate): nothing to compare
       checkCheckpoint(row)
     }
   }
@@ -124,7 +163,7 @@ async function verifyDb(db: Db, genesis: Genesis, options: VerifyOptions): Promi
     const cp = signed.checkpoint
     if (cp.origin !== origin) throw checkpointFailure(row.size, 'bad_checkpoint', 'origin is not this log')
     if (cp.size !== row.size || !bytesEqual(cp.root, row.root)) throw checkpointFailure(row.size, 'bad_checkpoint', 'note disagrees with its stored size/root')
-    if (!bytesEqual(cp.root, appender.root())) throw checkpointFailure(row.size, 'root_mismatch', `root differs from the tree recomputed at size ${row.size}`)
+    if (!bytesEqual(cp.root, rootAt(row.size))) throw checkpointFailure(row.size, 'root_mismatch', `root differs from the tree recomputed at size ${row.size}`)
     const all = verifyCosignatures(signed, genesis.witnesses)
     if (all.invalid.length > 0 || all.valid.length !== signed.signatures.length) {
       throw checkpointFailure(row.size, 'bad_cosignature', `${signed.signatures.length - all.valid.length} cosignature(s) do not verify against a genesis witness`)
@@ -138,37 +177,40 @@ async function verifyDb(db: Db, genesis: Genesis, options: VerifyOptions): Promi
     }
   }
 
-  const consume = (start: number, rows: EntryRow[], result: ChunkResult): void => {
-    for (let i = 0; i < result.ok; i++) {
-      const row = rows[i]!
-      const index = start + i
-      const author = result.authors[i]!
-      const seq = result.seqs[i]!
-      if (row[ROW_AUTHOR] !== author || row[ROW_SEQ] !== seq) throw entryFailure(index, 'bad_index_row', 'stored author/seq columns disagree with the entry')
+  /** A full range's subtree joins the upper edge; the subtrees it completes must equal the stored ones. */
+  const appendUpper = (root: Hash, lastIndex: number): void => {
+    upper.push({ level: rangeLevel, hash: root })
+    while (upper.length >= 2 && upper[upper.length - 1]!.level === upper[upper.length - 2]!.level) {
+      const right = upper.pop()!
+      const left = upper.pop()!
+      const level = right.level + 1
+      const hash = nodeHashNode(left.hash, right.hash)
+      const id = storedHashIndex(level, (lastIndex + 1) / 2 ** level - 1)
+      const h = hashById.get(id) as Buffer | undefined
+      if (h === undefined || !bytesEqual(h, hash)) throw entryFailure(lastIndex, 'tree_mismatch', 'stored tree hash does not match the entries')
+      upper.push({ level, hash })
+    }
+  }
+
+  const consume = (r: RangeResult): void => {
+    for (let i = 0; i < r.ok; i++) {
+      const index = r.from + i
+      const author = r.authors[r.authorOf[i]!]!
+      const seq = r.seqs[i]!
       let used = seqs.get(author)
       if (used === undefined) seqs.set(author, (used = new Set()))
       if (used.has(seq)) throw entryFailure(index, 'replayed_seq', `author ${author.slice(0, 16)}… reuses seq ${seq}`)
       used.add(seq)
-      for (const h of appender.append(result.leaves.subarray(i * 32, i * 32 + 32))) {
-        if (treeAt >= treeBuf.length) {
-          treeBuf = treePage.all(nextTreeId, 8192) as Array<[number, Buffer]>
-          treeAt = 0
-        }
-        const stored = treeBuf[treeAt++]
-        if (stored === undefined || stored[0] !== h.index || !bytesEqual(stored[1], h.hash)) {
-          throw entryFailure(index, 'tree_mismatch', 'stored tree hash does not match the entries')
-        }
-        nextTreeId = h.index + 1
-      }
+      if (i === length - 1 && r.root !== undefined) appendUpper(r.root, index)
+      checked = index + 1
       checkCheckpointsAtSize()
     }
-    if (result.error !== undefined) throw entryFailure(result.error.index, result.error.code, result.error.message)
+    if (r.error !== undefined) throw entryFailure(r.error.index, r.error.code, r.error.message)
   }
 
-  const entryPage = db.prepare('SELECT idx, hash, author, seq, data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').raw()
-  const verifier = chunkVerifierFor(network, total, options.threads)
-  const inFlight: Array<{ start: number; rows: EntryRow[]; result: Promise<ChunkResult> }> = []
-  const depth = Math.max(2, (options.threads ?? 2) * 3)
+  const checker = rangeChecker(db, path, network, total, options.threads)
+  const inFlight: Array<Promise<RangeResult>> = []
+  const depth = Math.max(2, checker.parallel * 3)
   let failure: VerifyFailure | undefined
   try {
     checkCheckpointsAtSize()
@@ -176,23 +218,11 @@ async function verifyDb(db: Db, genesis: Genesis, options: VerifyOptions): Promi
     while (next < total || inFlight.length > 0) {
       options.signal?.throwIfAborted()
       while (next < total && inFlight.length < depth) {
-        const end = Math.min(total, next + chunkSize)
-        const rows = entryPage.all(next, end) as EntryRow[]
-        const contiguous = rows.findIndex((r, i) => r[ROW_IDX] !== next + i)
-        if (contiguous >= 0 || rows.length < end - next) {
-          // Verify what precedes the gap, then report the first missing index.
-          const cut = contiguous >= 0 ? contiguous : rows.length
-          inFlight.push({ start: next, rows: rows.slice(0, cut), result: verifier.verify(toItems(rows.slice(0, cut))) })
-          inFlight.push({ start: next + cut, rows: [], result: Promise.resolve(missing(next + cut)) })
-          next = total
-          break
-        }
-        inFlight.push({ start: next, rows, result: verifier.verify(toItems(rows)) })
-        next = end
+        inFlight.push(checker.check(next, length, total))
+        next += length
       }
-      const head = inFlight.shift()!
-      consume(head.start, head.rows, await head.result)
-      options.onProgress?.(appender.size, total)
+      consume(await inFlight.shift()!)
+      options.onProgress?.(checked, total)
     }
     if (cpAt < checkpoints.length) {
       const row = checkpoints[cpAt]!
@@ -204,22 +234,22 @@ async function verifyDb(db: Db, genesis: Genesis, options: VerifyOptions): Promi
     if (!(err instanceof Failed)) throw err
     failure = err.failure
   } finally {
-    await verifier.close()
+    // Ranges still in flight after a failure: let them settle before the threads are released.
+    await Promise.allSettled(inFlight)
+    await checker.close()
+  }
+  let root: string
+  try {
+    root = bytesToHex(rootAt(checked))
+  } catch {
+    root = '' // unreachable in practice: every hash of [0, checked) was read while checking
   }
   return {
     ok: failure === undefined,
-    size: appender.size,
-    root: bytesToHex(appender.root()),
+    size: checked,
+    root,
     checkpoints: checkpoints.length,
     finalSize,
     ...(failure === undefined ? {} : { failure }),
   }
-}
-
-function toItems(rows: readonly EntryRow[]): ChunkItem[] {
-  return rows.map((r) => ({ index: r[ROW_IDX], hash: r[ROW_HASH], bytes: r[ROW_DATA] }))
-}
-
-function missing(index: number): ChunkResult {
-  return { ok: 0, leaves: new Uint8Array(0), authors: [], seqs: [], kinds: [], hashes: [], error: { index, code: 'missing_entry', message: 'entry is missing' } }
 }

@@ -11,17 +11,21 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { verifyChunk, type ChunkItem, type ChunkResult } from './verify-chunk.js'
+import type { RangeResult } from './verify-range.js'
 import { verifierWorkerUrl } from './verify-worker-bundle.js'
-import { pack, transferList, type PackedChunk } from './verify-wire.js'
+import { pack, transferList, type PackedChunk, type RangeRequest } from './verify-wire.js'
 
 /** Below this many entries, verifying inline beats handing chunks to threads. */
 export const INLINE_LIMIT = 2048
 
 interface Job {
-  readonly chunk: PackedChunk
-  readonly resolve: (r: ChunkResult) => void
+  readonly message: PackedChunk | RangeRequest
+  readonly transfer: ArrayBuffer[]
+  readonly resolve: (r: never) => void
   readonly reject: (e: unknown) => void
 }
+
+type Reply = { id: number; result: ChunkResult } | { id: number; range: { ok: true; value: RangeResult } | { ok: false; message: string } }
 
 interface Slot {
   readonly worker: Worker
@@ -45,10 +49,15 @@ export class EntryVerifierPool {
     // the thread's start (the tsx fallback boot file registers tsx itself).
     const worker = new Worker(url, { execArgv: [] })
     const slot: Slot = { worker, job: undefined }
-    worker.on('message', (msg: { id: number; result: ChunkResult }) => {
+    worker.on('message', (msg: Reply) => {
       const job = slot.job
       slot.job = undefined
-      if (job !== undefined && job.chunk.id === msg.id) job.resolve(msg.result)
+      if (job !== undefined && job.message.id === msg.id) {
+        const settle = job.resolve as (r: ChunkResult | RangeResult) => void
+        if ('result' in msg) settle(msg.result)
+        else if (msg.range.ok) settle(msg.range.value)
+        else job.reject(new Error(msg.range.message))
+      }
       this.#feed(slot)
     })
     const fail = (err: unknown): void => {
@@ -76,7 +85,7 @@ export class EntryVerifierPool {
     }
     slot.job = next
     slot.worker.ref()
-    slot.worker.postMessage(next.chunk, transferList(next.chunk))
+    slot.worker.postMessage(next.message, next.transfer)
   }
 
   /** False once closed or after a thread died. */
@@ -86,9 +95,22 @@ export class EntryVerifierPool {
 
   /** Verifies a chunk of entries of `network` on a free thread. */
   verify(network: string, items: readonly ChunkItem[]): Promise<ChunkResult> {
+    const chunk = pack(this.#nextId++, network, items)
+    return this.#submit<ChunkResult>(chunk, transferList(chunk))
+  }
+
+  /**
+   * Checks entries [from, from + length) of the stored log in the SQLite file `path` on a free
+   * thread, which reads them itself (`verify-range.ts`; `end` is where the log ends).
+   */
+  verifyRange(path: string, network: string, from: number, length: number, end: number): Promise<RangeResult> {
+    return this.#submit<RangeResult>({ id: this.#nextId++, path, network, from, length, end }, [])
+  }
+
+  #submit<T>(message: PackedChunk | RangeRequest, transfer: ArrayBuffer[]): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('verifier pool is closed'))
-    return new Promise<ChunkResult>((resolve, reject) => {
-      this.#queue.push({ chunk: pack(this.#nextId++, network, items), resolve, reject })
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ message, transfer, resolve: resolve as (r: never) => void, reject })
       const idle = this.#slots.find((s) => s.job === undefined)
       if (idle !== undefined) this.#feed(idle)
     })

@@ -53,3 +53,13 @@ export function unpack(chunk: PackedChunk): ChunkItem[] {
   }
   return out
 }
+
+/** A request to check a range of a stored log in a thread (`verify-range.ts`). */
+export interface RangeRequest {
+  readonly id: number
+  readonly path: string
+  readonly network: string
+  readonly from: number
+  readonly length: number
+  readonly end: number
+}

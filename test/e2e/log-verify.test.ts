@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { copyFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { verifyLog } from '../../src/ledger/index.js'
+import { storedHashIndex, verifyLog } from '../../src/ledger/index.js'
 import { tempDir } from '../unit/ledger-helpers.js'
 import { buildDataDir, cases, flipHexChar, genesis, tampered } from './log-fixtures.js'
 
@@ -47,6 +47,29 @@ test('verifyLog over worker threads names a bad entry deep in a later chunk', as
     assert.equal(r.ok, false)
     assert.deepEqual([r.failure?.kind, r.failure?.index, r.failure?.code], ['entry', 2345, 'forged_signature'])
     assert.equal(r.size, 2345, 'everything before it checked')
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('a stored tree hash above a range’s level is checked by the caller and named at the same entry as inside a range', async () => {
+  const t = tempDir('commons-logupper-')
+  try {
+    buildDataDir(t.dir, 300)
+    const path = join(t.dir, 'commons.db')
+    const clean = await Promise.all([4, 64, 4096].map((chunkSize) => verifyLog(path, genesis, { threads: 0, chunkSize })))
+    assert.deepEqual(new Set(clean.map((r) => `${r.ok} ${r.size} ${r.root}`)).size, 1, 'same verdict and root whatever the range size')
+    assert.equal(clean[0]!.ok, true)
+    // The level-5 subtree over entries 32..63 is completed by entry 63.
+    const bad = join(t.dir, 'bad.db')
+    copyFileSync(path, bad)
+    const db = new Database(bad)
+    db.prepare('UPDATE log_tree SET hash = ? WHERE id = ?').run(Buffer.alloc(32, 9), storedHashIndex(5, 1))
+    db.close()
+    for (const chunkSize of [4, 32, 4096]) {
+      const r = await verifyLog(bad, genesis, { threads: 0, chunkSize })
+      assert.deepEqual([r.ok, r.failure?.index, r.failure?.code], [false, 63, 'tree_mismatch'], `range ${chunkSize}`)
+    }
   } finally {
     t.cleanup()
   }
