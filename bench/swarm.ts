@@ -9,7 +9,8 @@
  *   2. The scheduler over 1,000 simulated workers and 10,000 jobs (`_swarm-sim.ts`): decision
  *      time (p99 < 1 ms) and mean queue wait vs an oracle running the same policy on true loads
  *      (within 10%), with stale-gossip-only and random baselines for scale.
- * Env: BENCH_SWARM_RUNS (default 20 streaming requests per path), BENCH_SWARM_TOKENS (64).
+ * Env: BENCH_SWARM_RUNS (default 20 streaming requests per path), BENCH_SWARM_TOKENS (64),
+ * BENCH_SWARM_CPU_PROF=DIR (V8 CPU profiles of the worker and gateway processes, written at exit).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -22,6 +23,8 @@ import { simulate } from './_swarm-sim.js'
 const runs = Number(process.env.BENCH_SWARM_RUNS ?? 20)
 const maxTokens = Number(process.env.BENCH_SWARM_TOKENS ?? 64)
 const root = fileURLToPath(new URL('..', import.meta.url))
+const cpuProfDir = process.env.BENCH_SWARM_CPU_PROF
+const profileFlags = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`]
 
 const now = (): number => performance.timeOrigin + performance.now()
 
@@ -95,7 +98,7 @@ async function streaming(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'commons-bench-swarm-'))
   const children: ChildProcess[] = []
   const node = (args: string[]): { child: ChildProcess; lines: Lines } => {
-    const child = spawn(process.execPath, ['--import', './src/polyfill.js', '--import', 'tsx', ...args], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [...profileFlags, '--import', './src/polyfill.js', '--import', 'tsx', ...args], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] })
     children.push(child)
     return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() }
   }

@@ -39,6 +39,8 @@ export const NodeConfigSchema = z
         mdns: z.boolean().optional(),
         /** A remote worker silent this long mid-job is failed over (ms). */
         stallTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+        /** Listen to workers' capability gossip (default true); false: find workers through the DHT only. */
+        capabilityGossip: z.boolean().optional(),
       })
       .strict()
       .optional(),

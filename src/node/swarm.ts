@@ -51,6 +51,7 @@ export function createSwarm(w: SwarmWiring): SwarmNode & NodeComponent {
     receiptsDb: join(w.dataDir, DB_FILE),
     legacyReceiptsDb: join(w.dataDir, LEGACY_RECEIPTS_FILE),
     ...(p2p.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: p2p.stallTimeoutMs }),
+    ...(p2p.capabilityGossip === undefined ? {} : { capabilityGossip: p2p.capabilityGossip }),
     ...(w.servable === undefined ? {} : { servable: w.servable }),
   })
 }

@@ -43,6 +43,9 @@ export interface ModelDiscoveryOptions {
 const PROVIDE_TIMEOUT_MS = 20_000
 /** New peers arriving in a burst trigger one announcement, this long after the last of them. */
 const ANNOUNCE_DEBOUNCE_MS = 300
+/** First and longest wait before retrying an announcement that reached nobody. */
+const RETRY_MIN_MS = 1_000
+const RETRY_MAX_MS = 30_000
 
 /** What one announcement reached. */
 interface Announcement {
@@ -55,14 +58,16 @@ interface Announcement {
 /**
  * The DHT side of discovery, as a `Startable`. Workers announce their keys at start and again
  * whenever a peer is identified while the last announcement reached nobody, is older than
- * `reannounceMs`, or the served models changed (kad-dht itself republishes provided keys before
- * their records expire).
+ * `reannounceMs`, or the served models changed; one that reached nobody (no peer yet, or the
+ * routing table still empty) is retried on a timer with backoff, and a good one is refreshed
+ * every `reannounceMs` (kad-dht itself also republishes provided keys before they expire).
  */
 export class ModelDiscovery {
   readonly #o: ModelDiscoveryOptions
   readonly #reannounceMs: number
   #last: Announcement | undefined
   #announcing = false
+  #retryMs = RETRY_MIN_MS
   #timer: NodeJS.Timeout | undefined
   #controller = new AbortController()
   #running = false
@@ -115,8 +120,15 @@ export class ModelDiscovery {
     if (keys.size === 0) return
     const id = [...keys.keys()].sort().join(',')
     const last = this.#last
-    if (last !== undefined && last.keys === id && last.reached > 0 && Date.now() - last.at < this.#reannounceMs) return
-    if (this.#o.host.getConnections().length === 0) return
+    if (last !== undefined && last.keys === id && last.reached > 0 && Date.now() - last.at < this.#reannounceMs) {
+      // Still good: keep the refresh timer (a new peer's `announceSoon` replaced it).
+      this.announceSoon(this.#reannounceMs - (Date.now() - last.at))
+      return
+    }
+    if (this.#o.host.getConnections().length === 0) {
+      this.#retryLater()
+      return
+    }
     this.#announcing = true
     const dht = this.#o.host.services.dht
     const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(PROVIDE_TIMEOUT_MS)])
@@ -139,6 +151,17 @@ export class ModelDiscovery {
     } finally {
       this.#announcing = false
     }
+    if (reached === 0) {
+      this.#retryLater()
+    } else {
+      this.#retryMs = RETRY_MIN_MS
+      this.announceSoon(this.#reannounceMs)
+    }
+  }
+
+  #retryLater(): void {
+    this.announceSoon(this.#retryMs)
+    this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs * 2)
   }
 
   /**

@@ -54,7 +54,7 @@ export interface SwarmNodeOptions {
 
 /** First and longest wait between DHT lookups of workers while the peer table stays empty. */
 const WORKER_LOOKUP_MIN_MS = 1_000
-const WORKER_LOOKUP_MAX_MS = 60_000
+const WORKER_LOOKUP_MAX_MS = 10_000
 
 /** One worker as `/api/peers` and `commons peers` show it. */
 export interface PeerReport {
@@ -218,7 +218,7 @@ export class SwarmNode {
 
   /**
    * While the peer table is empty (just started, gossip not flowing yet, or gossip off), look up
-   * the DHT's rendezvous key of all workers, backing off from 1 s to 60 s while it finds nobody,
+   * the DHT's rendezvous key of all workers, backing off from 1 s to 10 s while it finds nobody,
    * so `/v1/models` lists what the swarm serves. A timer, never a busy loop.
    */
   #scheduleWorkerLookup(ms: number): void {

@@ -18,6 +18,7 @@ interface StartOptions {
   mdns?: boolean
   worker: boolean
   stallTimeout?: number
+  capabilityGossip?: boolean
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -49,6 +50,7 @@ export function registerStart(program: Command): void {
     .option('--no-mdns', 'do not use multicast DNS discovery')
     .option('--no-worker', 'run no model here: a gateway that routes every job to the swarm')
     .option('--no-p2p', 'do not join a swarm (standalone node, no libp2p)')
+    .option('--no-capability-gossip', 'do not listen to capability gossip: find workers through the DHT only')
     .option('--stall-timeout <ms>', 'fail a remote job over when its worker is silent this long', intFlag('--stall-timeout', 100, 600_000))
     .action(async (opts: StartOptions) => {
       // Imported here so `--help` and usage errors do not pay for loading llama.cpp and fastify.
@@ -72,6 +74,7 @@ export function registerStart(program: Command): void {
                 bootstrap: opts.bootstrap,
                 ...(opts.mdns === undefined ? {} : { mdns: opts.mdns }),
                 ...(opts.stallTimeout === undefined ? {} : { stallTimeoutMs: opts.stallTimeout }),
+                ...(opts.capabilityGossip === false ? { capabilityGossip: false } : {}),
               },
             }
           : {}),
