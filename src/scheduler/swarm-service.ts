@@ -314,8 +314,15 @@ export class SwarmInferenceService implements InferenceService {
 }
 
 /** Errors after which another worker may succeed: the worker died, stalled, lied, or is overloaded. */
+/**
+ * Refusals that say something about the worker, not the request: its own view of governance or
+ * of what it has loaded differs from the record this gateway scheduled by (a lagging log, a model
+ * unloaded since its last record). Another worker may well serve the job.
+ */
+const WORKER_VIEW_CODES: ReadonlySet<string> = new Set(['model_not_admitted', 'model_retired', 'model_not_found'])
+
 function isWorkerFailure(err: unknown): boolean {
   if (err instanceof WorkerLostError || err instanceof MalformedFrameError || err instanceof InvalidReceiptError) return true
-  if (err instanceof RemoteJobError) return err.status === 429 || err.status >= 500
+  if (err instanceof RemoteJobError) return err.status === 429 || err.status >= 500 || WORKER_VIEW_CODES.has(err.remoteCode)
   return err instanceof CommonsError && err.status === 429
 }

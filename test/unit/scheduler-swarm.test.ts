@@ -112,3 +112,33 @@ test('gateway without engines: jobs run on both workers, receipts kept, failover
   assert.equal(gw.n.service.listModels().length, 1, 'a model seen recently stays listed, so the API answers 503 rather than 404')
   await assert.rejects(gw.n.service.generate(req({ model: 'other' })), NoWorkerError)
 })
+
+test('a worker whose own view refuses the model (not admitted there, retired, unloaded) is failed over, not reported to the client', async (t) => {
+  const gw = node()
+  await gw.n.start()
+  const boot = [gw.n.host.getMultiaddrs()[0]!.toString()]
+  const fb = new FakeInferenceService('b', 0)
+  const fc = new FakeInferenceService('c', 0)
+  const b = node({ worker: fb, bootstrap: boot })
+  const c = node({ worker: fc, bootstrap: boot })
+  await b.n.start()
+  await c.n.start()
+  t.after(async () => {
+    await c.n.stop()
+    await b.n.stop()
+    await gw.n.stop()
+  })
+  await until('both workers in the gateway peer table', () => (gw.n.gossip?.peers().length ?? 0) === 2)
+  for (const code of ['model_not_admitted', 'model_retired', 'model_not_found']) {
+    fb.failWith = new CommonsError(code, `refused by b: ${code}`, { status: code === 'model_not_found' ? 404 : 403 })
+    for (let seed = 0; seed < 4; seed++) {
+      const r = await gw.n.service.generate(req({ params: fakeParams({ seed, maxTokens: 6 }) }))
+      assert.equal(r.servedBy, c.nodeId, code)
+      assert.equal(r.text, fakeText(seed, 6))
+    }
+  }
+  // A refusal about the request itself is the client's answer, whichever worker gives it.
+  fb.failWith = new CommonsError('context_length_exceeded', 'prompt too long', { status: 400 })
+  fc.failWith = fb.failWith
+  await assert.rejects(gw.n.service.generate(req()), (err: unknown) => err instanceof CommonsError && err.status === 400)
+})
