@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { intFlag, UsageError } from '../exit.js'
+import { untilSignal } from '../signals.js'
 
 interface StartOptions {
   port: number
@@ -85,15 +86,7 @@ export function registerStart(program: Command): void {
         `Commons node ${node.nodeId} serving ${node.model?.name ?? '(no worker: gateway only)'}\n` + `API: ${url}/v1\n` + `Web: ${url}/\n` +
           node.p2pAddrs.map((a) => `P2P: ${a}\n`).join(''),
       )
-      await new Promise<void>((resolve) => {
-        const shutdown = (): void => {
-          process.off('SIGINT', shutdown)
-          process.off('SIGTERM', shutdown)
-          resolve()
-        }
-        process.on('SIGINT', shutdown)
-        process.on('SIGTERM', shutdown)
-      })
+      await untilSignal()
       await node.stop()
     })
 }

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { CommandFailedError, intFlag } from '../exit.js'
+import { untilSignal } from '../signals.js'
 
 /**
  * `commons swarm --nodes N`: N real node processes on 127.0.0.1 that find each other (all
@@ -243,15 +244,8 @@ export function registerSwarm(program: Command): void {
         } else {
           process.stdout.write('Ctrl-C stops all nodes.\n')
         }
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            process.off('SIGINT', done)
-            process.off('SIGTERM', done)
-            resolve()
-          }
-          process.on('SIGINT', done)
-          process.on('SIGTERM', done)
-          // A node that dies on its own ends the swarm too: its peers would be left half-working.
+        // A node that dies on its own ends the swarm too: its peers would be left half-working.
+        await untilSignal((done) => {
           for (const m of swarm.members) m.process.once('exit', done)
         })
       } finally {
