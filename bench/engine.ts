@@ -11,7 +11,8 @@
  * Env: BENCH_THREADS (default 1: on a shared, oversubscribed machine ggml's spinning thread
  * barrier makes 2 threads slower than 1 for both sides), BENCH_ROUNDS (default 3), BENCH_PARTS
  * (default decode,concurrent,streaming), BENCH_MODEL (default .cache/bench-model.gguf, made by
- * scripts/make-bench-model.ts when missing).
+ * scripts/make-bench-model.ts when missing), BENCH_NODE_ARGS (extra `commons start` flags for
+ * our node, e.g. `--no-p2p` to see what the swarm and witness cost the HTTP path).
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
@@ -38,6 +39,7 @@ const modelPath = process.env.BENCH_MODEL ?? join(repoRoot, '.cache', 'bench-mod
 const DECODE_TOKENS = 128
 const CONCURRENT = 8
 const CONTEXT_PER_SLOT = 512
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
 
 const greedy: SamplingParams = {
   temperature: 0,
@@ -259,5 +261,6 @@ function startCommons(dataDir: string, port: number, parallel: number): Promise<
   return startServer(process.execPath, [
     join(repoRoot, 'bin', 'commons.js'), 'start', '--model', modelPath, '--parallel', String(parallel), '--threads', String(threads),
     '--context-size', String(CONTEXT_PER_SLOT), '--port', String(port), '--data-dir', dataDir, '--log-level', 'error',
+    ...nodeArgs,
   ], { port, healthPath: '/healthz', timeoutMs: 120_000 })
 }
