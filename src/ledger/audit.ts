@@ -230,6 +230,23 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
     }
     const hashes = (db.prepare('SELECT COUNT(*) AS n FROM log_tree').get() as { n: number }).n
     if (hashes !== storedHashCount(total)) throw entryFailure(total, 'tree_mismatch', `tree holds ${hashes} hashes, ${total} entries need ${storedHashCount(total)}`)
+    // The latest final checkpoint (kept apart when it names an epoch that added no entry; it is
+    // the governance clock) must hold like any stored one: same origin, the tree's root at its
+    // size, k valid cosignatures.
+    const latest = db.prepare("SELECT value FROM log_meta WHERE key = 'latest_checkpoint'").pluck().get() as string | undefined
+    if (latest !== undefined) {
+      let size = finalSize
+      let root: Buffer = Buffer.alloc(0)
+      try {
+        const cp = parseSignedCheckpoint(latest).checkpoint
+        size = cp.size
+        root = Buffer.from(cp.root)
+      } catch (err) {
+        throw checkpointFailure(size, 'bad_checkpoint', `latest checkpoint: ${(err as Error).message}`)
+      }
+      if (size > total) throw checkpointFailure(size, 'bad_checkpoint', `latest checkpoint of size ${size} is ahead of the ${total} stored entries`)
+      checkCheckpoint({ size, root, final: 1, note: latest })
+    }
   } catch (err) {
     if (!(err instanceof Failed)) throw err
     failure = err.failure

@@ -121,5 +121,28 @@ export const cases: Array<{ name: string; edit: (db: Database.Database) => void;
     index: 300,
     code: 'not_final',
   },
+  {
+    // The latest final checkpoint kept in log_meta (an epoch that added no entry), short of k cosignatures.
+    name: 'latest-checkpoint',
+    edit: (db) => {
+      const note = db.prepare('SELECT note FROM log_checkpoints WHERE size = 300').pluck().get() as string
+      const lines = note.split('\n')
+      db.prepare("INSERT INTO log_meta (key, value) VALUES ('latest_checkpoint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run([...lines.slice(0, -2), ''].join('\n'))
+    },
+    kind: 'checkpoint',
+    index: 300,
+    code: 'not_final',
+  },
+  {
+    name: 'latest-checkpoint-root',
+    edit: (db) => {
+      const row = db.prepare('SELECT root, note FROM log_checkpoints WHERE size = 200').get() as { root: Buffer; note: string }
+      const note = row.note.replace(row.root.toString('base64'), Buffer.alloc(32, 7).toString('base64'))
+      db.prepare("INSERT INTO log_meta (key, value) VALUES ('latest_checkpoint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(note)
+    },
+    kind: 'checkpoint',
+    index: 200,
+    code: 'root_mismatch',
+  },
 ]
 
