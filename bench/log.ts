@@ -13,7 +13,9 @@
  *   (/commons/log/1, TCP + noise + yamux), floor < 10 s
  *
  * Sizes can be lowered for a quick run: LOG_BENCH_APPEND, LOG_BENCH_VERIFY, LOG_BENCH_SYNC
- * (the floors are then scaled to the size). Progress goes to stderr; the result is one JSON
+ * (the floors are then scaled to the size). LOG_BENCH_CHUNK (entries per signed chunk and append
+ * transaction, default 2000) and LOG_BENCH_THREADS (a private verifier pool of that many threads
+ * instead of the shared one) are for exploring the append pipeline. Progress goes to stderr; the result is one JSON
  * object (printed by bench/index.ts).
  */
 import { spawn } from 'node:child_process'
@@ -105,8 +107,8 @@ async function signVerifyAppend(n: number): Promise<{ entries: number; entriesPe
   const startup = performance.now()
   await Promise.all(Array.from({ length: availableParallelism() }, () => sharedVerifierPool().verify(network, [{ index: 0, bytes: signed(0).bytes }])))
   const poolStartupMs = Math.round(performance.now() - startup)
-  const verifier = chunkVerifierFor(network, n)
-  const CHUNK = 2000
+  const verifier = chunkVerifierFor(network, n, process.env.LOG_BENCH_THREADS === undefined ? undefined : Number(process.env.LOG_BENCH_THREADS))
+  const CHUNK = Number(process.env.LOG_BENCH_CHUNK ?? 2000)
   const started = performance.now()
   const cpu = process.cpuUsage()
   try {
