@@ -15,8 +15,8 @@
 import { resolve } from 'node:path'
 import { bytesEqual, bytesToHex } from '../identity/index.js'
 import { openDatabase, type Db } from '../store/db.js'
-import { parseSignedCheckpoint, verifyCosignatures } from './checkpoint.js'
-import { verifyForkProof, type ForkProof } from './fork-proof.js'
+import { epochOf, parseSignedCheckpoint, verifyCosignatures } from './checkpoint.js'
+import { forkEpoch, verifyForkProof, type ForkProof } from './fork-proof.js'
 import { networkIdOf, originOf, type Genesis } from './genesis.js'
 import { nodeHashNode } from './hash-node.js'
 import type { Hash } from './merkle.js'
@@ -118,10 +118,11 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
   const rangeLevel = Math.log2(length)
   const total = ((db.prepare('SELECT MAX(idx) AS m FROM log_entries').get() as { m: number | null }).m ?? -1) + 1
   const checkpoints = db.prepare('SELECT size, root, final, note FROM log_checkpoints ORDER BY size').all() as CheckpointRow[]
-  const banned = new Set<string>()
+  // Proven forkers, each with the first epoch of its fork: its signatures count before it only.
+  const bannedFrom = new Map<string, number>()
   for (const row of db.prepare('SELECT proof FROM log_fork_proofs').all() as Array<{ proof: string }>) {
     const proof = JSON.parse(row.proof) as ForkProof
-    if (verifyForkProof(proof, { origin, network })) banned.add(proof.witness)
+    if (verifyForkProof(proof, { origin, network })) bannedFrom.set(proof.witness, Math.min(bannedFrom.get(proof.witness) ?? Infinity, forkEpoch(proof)))
   }
 
   const hashById = db.prepare('SELECT hash FROM log_tree WHERE id = ?').pluck()
@@ -168,7 +169,8 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
     if (all.invalid.length > 0 || all.valid.length !== signed.signatures.length) {
       throw checkpointFailure(row.size, 'bad_cosignature', `${signed.signatures.length - all.valid.length} cosignature(s) do not verify against a genesis witness`)
     }
-    const counted = all.valid.filter((w) => !banned.has(w)).length
+    const epoch = epochOf(cp)
+    const counted = all.valid.filter((w) => !bannedFrom.has(w) || (epoch !== undefined && epoch < bannedFrom.get(w)!)).length
     if (row.final === 1) {
       if (counted < genesis.threshold) {
         throw checkpointFailure(row.size, 'not_final', `marked final with ${counted} valid witness cosignatures, needs ${genesis.threshold}`)

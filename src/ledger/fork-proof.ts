@@ -51,6 +51,24 @@ export function verifyForkProof(proof: ForkProof, ctx: ForkProofContext = {}): b
   }
 }
 
+/**
+ * The first epoch a fork proof shows the witness misbehaving in: the epoch of the two sets, or the
+ * earlier epoch the two checkpoints close (0 when a checkpoint names none: then all of its
+ * signatures are suspect). Its signatures count for checkpoints of earlier epochs only, so a proof
+ * found later does not undo history that was final before the fork — every node and auditor derives
+ * the same cut-off from the proof alone.
+ */
+export function forkEpoch(proof: ForkProof): number {
+  if (proof.type === 'epoch-set') return Math.min(proof.a.epoch, proof.b.epoch)
+  try {
+    const ea = epochOf(parseSignedCheckpoint(proof.a).checkpoint)
+    const eb = epochOf(parseSignedCheckpoint(proof.b).checkpoint)
+    return ea === undefined || eb === undefined ? 0 : Math.min(ea, eb)
+  } catch {
+    return 0
+  }
+}
+
 /** Builds a checkpoint fork proof from two conflicting notes (not verified: call verifyForkProof). */
 export function checkpointForkProof(witness: string, a: string, b: string): ForkProof {
   return { type: 'checkpoint', witness, a, b }

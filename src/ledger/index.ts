@@ -68,9 +68,10 @@ export {
   type SignedCheckpoint,
   type CosignatureCheck,
 } from './checkpoint.js'
-export { verifyForkProof, checkpointForkProof, epochSetForkProof, type ForkProof, type ForkProofContext } from './fork-proof.js'
+export { verifyForkProof, checkpointForkProof, epochSetForkProof, forkEpoch, type ForkProof, type ForkProofContext } from './fork-proof.js'
 export {
   LogStore,
+  countingWitnesses,
   type LogStoreOptions,
   type StoredEntry,
   type StoredCheckpoint,

@@ -30,7 +30,7 @@ import {
 } from './checkpoint.js'
 import type { DecodedEntry, Entry } from './entry.js'
 import { BadCheckpointError, BadProofError, LogCorruptError, ReplayedSeqError, WrongNetworkError } from './errors.js'
-import { verifyForkProof, type ForkProof } from './fork-proof.js'
+import { forkEpoch, verifyForkProof, type ForkProof } from './fork-proof.js'
 import { networkIdOf, originOf, type Genesis } from './genesis.js'
 import { leafHashNode, nodeHashNode } from './hash-node.js'
 import type { Hash } from './merkle.js'
@@ -133,8 +133,21 @@ export interface LogStoreOptions {
 
 /** Witness set and threshold a checkpoint is judged by (genesis, later governance). */
 export interface WitnessPolicy {
+  /** Witnesses whose signatures count now (proven forkers left out). */
   readonly witnesses: readonly string[]
   readonly threshold: number
+  /** Proven forkers with the epoch of their fork (`forkEpoch`): they still count before it. */
+  readonly bannedFrom?: ReadonlyMap<string, number>
+}
+
+/**
+ * Witnesses whose cosignatures count for a checkpoint closing `epoch`: the policy's, plus a proven
+ * forker for checkpoints of epochs before its fork (a checkpoint without an epoch line gets none).
+ */
+export function countingWitnesses(policy: WitnessPolicy, epoch: number | undefined): readonly string[] {
+  if (policy.bannedFrom === undefined || policy.bannedFrom.size === 0 || epoch === undefined) return policy.witnesses
+  const earlier = [...policy.bannedFrom].filter(([, from]) => epoch < from).map(([w]) => w)
+  return earlier.length === 0 ? policy.witnesses : [...policy.witnesses, ...earlier]
 }
 
 interface EntryRow {
@@ -363,9 +376,10 @@ export class LogStore implements HashReader {
     const earlier = [...(sameBody ? previousSigned.signatures : []), ...(latestSigned?.body === signed.body ? latestSigned.signatures : [])]
     const sigs: NoteSignature[] = []
     const names = new Set<string>()
+    const counting = countingWitnesses(policy, epochOf(cp))
     for (const candidate of [...earlier, ...signed.signatures]) {
       if (names.has(candidate.name)) continue
-      const one = verifyCosignatures({ ...signed, signatures: [candidate] }, policy.witnesses)
+      const one = verifyCosignatures({ ...signed, signatures: [candidate] }, counting)
       if (one.valid.length === 1) {
         sigs.push(candidate)
         names.add(candidate.name)
@@ -420,10 +434,13 @@ export class LogStore implements HashReader {
     return (this.db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints ORDER BY size').all() as CheckpointRow[]).map(toCheckpoint)
   }
 
-  /** Genesis witnesses minus those proven to have forked, with the genesis threshold. */
+  /**
+   * Genesis witnesses minus those proven to have forked, with the genesis threshold; the forkers'
+   * signatures still count for checkpoints of epochs before their fork (`countingWitnesses`).
+   */
   witnessPolicy(): WitnessPolicy {
-    const banned = this.bannedWitnesses()
-    return { witnesses: this.genesis.witnesses.filter((w) => !banned.has(w)), threshold: this.genesis.threshold }
+    const bannedFrom = this.bannedFrom()
+    return { witnesses: this.genesis.witnesses.filter((w) => !bannedFrom.has(w)), threshold: this.genesis.threshold, bannedFrom }
   }
 
   /** Keeps a valid entry that is not final yet (idempotent). @throws ReplayedSeqError if its seq is used in the log */
@@ -463,6 +480,13 @@ export class LogStore implements HashReader {
   /** Witnesses convicted by a stored fork proof: their signatures are ignored from then on. */
   bannedWitnesses(): Set<string> {
     return new Set((this.db.prepare('SELECT DISTINCT witness FROM log_fork_proofs').all() as Array<{ witness: string }>).map((r) => r.witness))
+  }
+
+  /** Each convicted witness with the earliest epoch its stored fork proofs show it forking in. */
+  bannedFrom(): Map<string, number> {
+    const from = new Map<string, number>()
+    for (const proof of this.forkProofs()) from.set(proof.witness, Math.min(from.get(proof.witness) ?? Infinity, forkEpoch(proof)))
+    return from
   }
 
   /**

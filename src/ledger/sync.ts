@@ -40,7 +40,7 @@ import { bytesEqual, bytesToHex, hexToBytes } from '../identity/index.js'
 import { batchStartOf, epochOf, parseSignedCheckpoint, verifyCosignatures, type Checkpoint } from './checkpoint.js'
 import { MAX_ENTRY_BYTES } from './entry.js'
 import { BadCheckpointError, BadProofError, NotFinalError, SyncError } from './errors.js'
-import type { AppendableEntry, LogStore, WitnessPolicy } from './log-store.js'
+import { countingWitnesses, type AppendableEntry, type LogStore, type WitnessPolicy } from './log-store.js'
 import { verifyConsistency, type Hash } from './merkle.js'
 import { TreeAppender } from './tree.js'
 import type { ChunkResult } from './verify-chunk.js'
@@ -319,7 +319,7 @@ function verifiedFinal(store: LogStore, note: string, policy: WitnessPolicy): Ve
   const signed = parseSignedCheckpoint(note)
   const cp = signed.checkpoint
   if (cp.origin !== store.origin) throw new BadCheckpointError(`peer checkpoint is for '${cp.origin.slice(0, 80)}', not this log`)
-  const cosigned = verifyCosignatures(signed, policy.witnesses).valid.length
+  const cosigned = verifyCosignatures(signed, countingWitnesses(policy, epochOf(cp))).valid.length
   if (cosigned < policy.threshold) throw new NotFinalError(cp.size, cosigned, policy.threshold)
   return { note, checkpoint: cp, epoch: epochOf(cp), from: batchStartOf(cp) }
 }

@@ -15,6 +15,8 @@ import {
   WrongNetworkError,
   checkpointForkProof,
   consistencyProof,
+  forkEpoch,
+  verifyLog,
   cosignCheckpoint,
   createGenesis,
   inclusionProof,
@@ -162,6 +164,49 @@ test('on open, a stored byte that disagrees with the tree or the final checkpoin
       () => LogStore.open(path, { genesis }),
       (err: unknown) => err instanceof LogCorruptError && /differs from the last final checkpoint/.test(err.message) && err.index === 19,
     )
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('a fork proof does not undo history: the forker still counts for checkpoints of epochs before its fork, in the store and in log verify', async () => {
+  const t = tempDir('commons-log-')
+  try {
+    const path = join(t.dir, 'commons.db')
+    const store = LogStore.open(path, { genesis })
+    const origin = originOf(genesis)
+    const w = bytesToHex(witnessKeys[0]!.publicKey)
+    // Epochs 3 and 4: final with witness 0's cosignature among the k = 3 (nobody knew of a fork yet).
+    store.append(notes(genesis, 4))
+    assert.equal(store.addCheckpoint(cosignCheckpoint({ origin, size: 4, root: store.root(), extensions: ['epoch 3'] }, witnessKeys.slice(0, 3), 1)).final, true)
+    // Witness 0 then signs two different trees for epoch 6: a fork proof whose fork epoch is 6.
+    const forged = cosignCheckpoint({ origin, size: 4, root: new Uint8Array(32).fill(7), extensions: ['epoch 6'] }, [witnessKeys[0]!], 2)
+    const honest = cosignCheckpoint({ origin, size: 4, root: store.root(), extensions: ['epoch 6'] }, [witnessKeys[0]!], 2)
+    const proof = checkpointForkProof(w, forged, honest)
+    assert.equal(forkEpoch(proof), 6)
+    store.addForkProof(proof)
+    assert.deepEqual([...store.bannedFrom()], [[w, 6]])
+    // Before the fork its signature counts; from the fork epoch on it does not.
+    store.append(notes(genesis, 2, authorKeys[0], 5))
+    const before = store.addCheckpoint(cosignCheckpoint({ origin, size: 6, root: store.root(), extensions: ['epoch 5'] }, witnessKeys.slice(0, 3), 3))
+    assert.equal(before.final, true, 'epoch 5 < 6: witness 0 still counts')
+    store.append(notes(genesis, 1, authorKeys[0], 7))
+    const atFork = cosignCheckpoint({ origin, size: 7, root: store.root(), extensions: ['epoch 6'] }, witnessKeys.slice(0, 3), 4)
+    const after = store.addCheckpoint(atFork)
+    assert.equal(after.final, false, 'epoch 6: witness 0 no longer counts')
+    assert.equal(store.addCheckpoint(cosignCheckpoint({ origin, size: 7, root: store.root(), extensions: ['epoch 7'] }, witnessKeys.slice(1, 4), 5)).final, true)
+    store.close()
+
+    // log verify agrees: the history before the fork stays final.
+    const report = await verifyLog(path, genesis, { threads: 0 })
+    assert.equal(report.ok, true, JSON.stringify(report.failure))
+    assert.equal(report.finalSize, 7)
+    // A checkpoint of the fork's epoch marked final on the strength of the forker is caught.
+    const raw = new Database(path)
+    assert.equal(raw.prepare('UPDATE log_checkpoints SET note = ?, final = 1 WHERE size = 7').run(atFork).changes, 1)
+    raw.close()
+    const bad = await verifyLog(path, genesis, { threads: 0 })
+    assert.deepEqual([bad.ok, bad.failure?.kind, bad.failure?.index, bad.failure?.code], [false, 'checkpoint', 7, 'not_final'])
   } finally {
     t.cleanup()
   }
