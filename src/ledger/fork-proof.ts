@@ -53,10 +53,13 @@ export function verifyForkProof(proof: ForkProof, ctx: ForkProofContext = {}): b
 
 /**
  * The first epoch a fork proof shows the witness misbehaving in: the epoch of the two sets, or the
- * earlier epoch the two checkpoints close (0 when a checkpoint names none: then all of its
- * signatures are suspect). Its signatures count for checkpoints of earlier epochs only, so a proof
- * found later does not undo history that was final before the fork — every node and auditor derives
- * the same cut-off from the proof alone.
+ * earlier epoch the two checkpoints close (0 when a checkpoint names none). Its signatures count
+ * for checkpoints of earlier epochs only, so a proof found later does not undo history that was
+ * final before the fork — every node and auditor derives the same cut-off from the proof alone.
+ * The epoch lines are the forker's own words, so the minimum is taken: a forker can only pull its
+ * cut-off earlier (at worst to 0, a ban over all history), never later. Counting it for a
+ * backdated checkpoint would take k − 1 other witnesses signing a false epoch: beyond the fault
+ * bound the whole log relies on.
  */
 export function forkEpoch(proof: ForkProof): number {
   if (proof.type === 'epoch-set') return Math.min(proof.a.epoch, proof.b.epoch)

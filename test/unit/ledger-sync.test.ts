@@ -9,8 +9,10 @@ import {
   LogStore,
   NotFinalError,
   SyncError,
+  checkpointForkProof,
   cosignCheckpoint,
   decodeEntry,
+  forkEpoch,
   originOf,
   syncFrom,
   type LogPeer,
@@ -230,6 +232,44 @@ test('a sync cut short resumes: entries held without their checkpoint get it fro
     assert.deepEqual(history(b), history(a))
     a.close()
     b.close()
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('a node that holds a fork proof still syncs the history the convicted witness helped finalize before its fork epoch, and not after it', async () => {
+  const t = tempDir('commons-sync-fork-')
+  try {
+    const a = LogStore.open(join(t.dir, 'a.db'), { genesis })
+    decideEpoch(a, 3, 4)
+    decideEpoch(a, 5, 3) // both cosigned by witnesses 0, 1, 2 (k = 3): witness 0 is needed
+    const origin = originOf(genesis)
+    const w = bytesToHex(witnessKeys[0]!.publicKey)
+    const proofAt = (epoch: number) => checkpointForkProof(
+      w,
+      cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(1), extensions: [`epoch ${epoch}`] }, [witnessKeys[0]!], 1),
+      cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(2), extensions: [`epoch ${epoch}`] }, [witnessKeys[0]!], 1),
+    )
+    // Convicted from epoch 6 on: epochs 3 and 5 still count its cosignature.
+    const b = LogStore.open(join(t.dir, 'b.db'), { genesis })
+    b.addForkProof(proofAt(6))
+    const r = await syncFrom(b, new FakeLogPeer(a))
+    assert.deepEqual([r.to, b.latestFinalCheckpoint()?.epoch], [7, 5])
+    // Convicted from epoch 4 on: the epoch-5 checkpoint has only 2 counting cosignatures.
+    const c = LogStore.open(join(t.dir, 'c.db'), { genesis })
+    c.addForkProof(proofAt(4))
+    await assert.rejects(syncFrom(c, new FakeLogPeer(a)), NotFinalError)
+    assert.equal(c.size(), 0, 'nothing stored')
+    // The earlier of two proofs decides; a proof whose notes name no epoch counts from epoch 0.
+    c.addForkProof(proofAt(9))
+    assert.deepEqual([...c.bannedFrom()], [[w, 4]])
+    const noEpoch = checkpointForkProof(
+      w,
+      cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(1), extensions: [] }, [witnessKeys[0]!], 1),
+      cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(2), extensions: ['epoch 8'] }, [witnessKeys[0]!], 1),
+    )
+    assert.equal(forkEpoch(noEpoch), 0)
+    for (const s of [a, b, c]) s.close()
   } finally {
     t.cleanup()
   }

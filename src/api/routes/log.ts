@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { CommonsError } from '../../errors.js'
 import { bytesToHex, canonicalBytes } from '../../identity/index.js'
 import {
+  countingWitnesses,
   decodeEntry,
   parseSignedCheckpoint,
   verifyCosignatures,
@@ -34,7 +35,8 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z
 
 /** What a checkpoint looks like to a reader: its note plus each witness cosignature, checked. */
 function checkpointView(store: LogStore, cp: StoredCheckpoint) {
-  const { witnesses } = store.witnessPolicy()
+  // A convicted witness still counts for checkpoints of epochs before its fork (as in the store).
+  const witnesses = countingWitnesses(store.witnessPolicy(), cp.epoch)
   const signed = parseSignedCheckpoint(cp.note)
   const check = verifyCosignatures(signed, witnesses)
   const times = [...check.timestamps.values()]
