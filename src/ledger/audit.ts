@@ -116,11 +116,20 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
   const origin = originOf(genesis)
   const length = floorPowerOfTwo(Math.max(1, Math.floor(options.chunkSize ?? 4096)))
   const rangeLevel = Math.log2(length)
-  const total = ((db.prepare('SELECT MAX(idx) AS m FROM log_entries').get() as { m: number | null }).m ?? -1) + 1
-  const checkpoints = db.prepare('SELECT size, root, final, note FROM log_checkpoints ORDER BY size').all() as CheckpointRow[]
+  // One consistent view of everything judged as a whole: a running node may append meanwhile (in
+  // WAL mode a read transaction sees one snapshot). Entries and tree hashes below `total` never
+  // change, so the ranges read later need no transaction.
+  const view = db.transaction(() => ({
+    total: ((db.prepare('SELECT MAX(idx) AS m FROM log_entries').get() as { m: number | null }).m ?? -1) + 1,
+    checkpoints: db.prepare('SELECT size, root, final, note FROM log_checkpoints ORDER BY size').all() as CheckpointRow[],
+    proofs: db.prepare('SELECT proof FROM log_fork_proofs').all() as Array<{ proof: string }>,
+    treeHashes: (db.prepare('SELECT COUNT(*) AS n FROM log_tree').get() as { n: number }).n,
+    latest: db.prepare("SELECT value FROM log_meta WHERE key = 'latest_checkpoint'").pluck().get() as string | undefined,
+  }))()
+  const { total, checkpoints } = view
   // Proven forkers, each with the first epoch of its fork: its signatures count before it only.
   const bannedFrom = new Map<string, number>()
-  for (const row of db.prepare('SELECT proof FROM log_fork_proofs').all() as Array<{ proof: string }>) {
+  for (const row of view.proofs) {
     const proof = JSON.parse(row.proof) as ForkProof
     if (verifyForkProof(proof, { origin, network })) bannedFrom.set(proof.witness, Math.min(bannedFrom.get(proof.witness) ?? Infinity, forkEpoch(proof)))
   }
@@ -220,7 +229,10 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
     while (next < total || inFlight.length > 0) {
       options.signal?.throwIfAborted()
       while (next < total && inFlight.length < depth) {
-        inFlight.push(checker.check(next, length, total))
+        const range = checker.check(next, length, total)
+        // Awaited in order below; a later range failing first must not be an unhandled rejection.
+        range.catch(() => {})
+        inFlight.push(range)
         next += length
       }
       consume(await inFlight.shift()!)
@@ -230,12 +242,12 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
       const row = checkpoints[cpAt]!
       throw checkpointFailure(row.size, 'bad_checkpoint', `checkpoint of size ${row.size} is ahead of the ${total} stored entries`)
     }
-    const hashes = (db.prepare('SELECT COUNT(*) AS n FROM log_tree').get() as { n: number }).n
+    const hashes = view.treeHashes
     if (hashes !== storedHashCount(total)) throw entryFailure(total, 'tree_mismatch', `tree holds ${hashes} hashes, ${total} entries need ${storedHashCount(total)}`)
     // The latest final checkpoint (kept apart when it names an epoch that added no entry; it is
     // the governance clock) must hold like any stored one: same origin, the tree's root at its
     // size, k valid cosignatures.
-    const latest = db.prepare("SELECT value FROM log_meta WHERE key = 'latest_checkpoint'").pluck().get() as string | undefined
+    const latest = view.latest
     if (latest !== undefined) {
       let size = finalSize
       let root: Buffer = Buffer.alloc(0)

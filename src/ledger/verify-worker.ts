@@ -8,30 +8,19 @@ import { verifyChunk } from './verify-chunk.js'
 import { verifyRange } from './verify-range.js'
 import { unpack, type PackedChunk, type RangeRequest } from './verify-wire.js'
 
-// Read-only handles of the logs being verified; a thread serves one `log verify` at a time in
-// practice, so two are kept and the oldest closed.
-const open = new Map<string, Db>()
-function database(path: string): Db {
-  let db = open.get(path)
-  if (db === undefined) {
-    db = openDatabase(path, { readonly: true })
-    open.set(path, db)
-    if (open.size > 2) {
-      const [oldest, handle] = open.entries().next().value as [string, Db]
-      handle.close()
-      open.delete(oldest)
-    }
-  }
-  return db
-}
-
 parentPort!.on('message', (msg: PackedChunk | RangeRequest) => {
   if ('path' in msg) {
+    // A handle per range: opening is cheap next to thousands of signature checks, and a cached
+    // one would keep reading a file that was replaced at the same path since.
     let result
+    let db: Db | undefined
     try {
-      result = { ok: true as const, value: verifyRange(database(msg.path), msg.network, msg.from, msg.length, msg.end) }
+      db = openDatabase(msg.path, { readonly: true })
+      result = { ok: true as const, value: verifyRange(db, msg.network, msg.from, msg.length, msg.end) }
     } catch (err) {
       result = { ok: false as const, message: (err as Error).message }
+    } finally {
+      db?.close()
     }
     parentPort!.postMessage({ id: msg.id, range: result })
     return

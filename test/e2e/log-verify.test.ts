@@ -3,11 +3,11 @@
 // checkpoint size; the worker-thread pool reports the same. The real CLI runs in log-cli.slow.test.ts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { copyFileSync, mkdirSync } from 'node:fs'
+import { copyFileSync, mkdirSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { storedHashIndex, verifyLog } from '../../src/ledger/index.js'
-import { tempDir } from '../unit/ledger-helpers.js'
+import { LogStore, storedHashIndex, verifyLog } from '../../src/ledger/index.js'
+import { authorKeys, finalize, notes, tempDir } from '../unit/ledger-helpers.js'
 import { buildDataDir, cases, flipHexChar, genesis, tampered } from './log-fixtures.js'
 
 test('tampering with any stored part of the log is caught at the right index', async () => {
@@ -70,6 +70,37 @@ test('a stored tree hash above a range’s level is checked by the caller and na
       const r = await verifyLog(bad, genesis, { threads: 0, chunkSize })
       assert.deepEqual([r.ok, r.failure?.index, r.failure?.code], [false, 63, 'tree_mismatch'], `range ${chunkSize}`)
     }
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('verify while the log grows judges the log as it was when verify began; a file replaced at the same path is read afresh', async () => {
+  const t = tempDir('commons-loggrow-')
+  try {
+    buildDataDir(t.dir, 2600)
+    const path = join(t.dir, 'commons.db')
+    const store = LogStore.open(path, { genesis })
+    const running = verifyLog(path, genesis, { threads: 2, chunkSize: 256 })
+    // Appends (entries, tree hashes, a final checkpoint) land while the ranges are being checked.
+    store.append(notes(genesis, 40, authorKeys[2]!))
+    finalize(store, 3, 900)
+    const r = await running
+    assert.equal(r.ok, true, JSON.stringify(r.failure))
+    assert.equal(r.size, 2600)
+    store.close()
+    assert.equal((await verifyLog(path, genesis, { threads: 2, chunkSize: 256 })).size, 2640)
+
+    // The same path now holds a tampered copy: the shared verifier threads must not read the old file.
+    const bad = join(t.dir, 'bad.db')
+    copyFileSync(path, bad)
+    const db = new Database(bad)
+    const d = (db.prepare('SELECT data FROM log_entries WHERE idx = 1500').pluck().get() as Buffer).toString()
+    db.prepare('UPDATE log_entries SET data = ? WHERE idx = 1500').run(Buffer.from(flipHexChar(d, d.indexOf('"sig":"') + 9)))
+    db.close()
+    renameSync(bad, path)
+    const again = await verifyLog(path, genesis, { threads: 2, chunkSize: 256 })
+    assert.deepEqual([again.ok, again.failure?.index], [false, 1500])
   } finally {
     t.cleanup()
   }
