@@ -117,7 +117,11 @@ export class ModelDiscovery {
   async #announce(): Promise<void> {
     if (!this.#running || this.#announcing) return
     const keys = this.#keys()
-    if (keys.size === 0) return
+    if (keys.size === 0) {
+      // Nothing served yet: look again later (models may be loaded or admitted meanwhile).
+      this.announceSoon(this.#reannounceMs)
+      return
+    }
     const id = [...keys.keys()].sort().join(',')
     const last = this.#last
     if (last !== undefined && last.keys === id && last.reached > 0 && Date.now() - last.at < this.#reannounceMs) {
@@ -132,7 +136,8 @@ export class ModelDiscovery {
     this.#announcing = true
     const dht = this.#o.host.services.dht
     const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(PROVIDE_TIMEOUT_MS)])
-    let reached = 0
+    // The fewest peers any one key reached: one key that reached nobody makes a retry.
+    let reached = Infinity
     try {
       await Promise.all([...keys.values()].map(async (key) => {
         let peers = 0
@@ -144,7 +149,7 @@ export class ModelDiscovery {
           this.#o.logger?.debug({ key: key.toString(), err: (err as Error).message }, 'DHT announcement failed')
         }
         this.#o.metrics.dhtAnnouncements.inc({ outcome: peers > 0 ? 'reached' : 'unreached' })
-        reached = reached === 0 ? peers : Math.min(reached, peers)
+        reached = Math.min(reached, peers)
       }))
       this.#last = { keys: id, at: Date.now(), reached }
       this.#o.logger?.debug({ keys: keys.size, reached }, 'models announced on the DHT')

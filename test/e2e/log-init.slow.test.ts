@@ -72,6 +72,15 @@ test('commons init admits the demo model by default, --admit adds manifests, --n
     assert.match(refused.stderr.trim(), /^.*--admit .*bad\.json: not a valid model manifest/)
     assert.equal(refused.stderr.trim().split('\n').length, 1)
     assert.equal(existsSync(join(dirs[2]!, 'genesis.json')), false)
+
+    // Admissions on a network that already exists are not silently dropped: exit 1 unless --force.
+    const again = cli(['init', '--data-dir', dirs[1]!, '--admit', other])
+    assert.equal(again.status, 1, again.stderr)
+    assert.match(again.stderr, /use --force/)
+    // Joining an existing network's genesis takes no admissions of its own: exit 2.
+    const joined = cli(['init', '--data-dir', dirs[2]!, '--genesis', join(dirs[0]!, 'genesis.json'), '--no-demo-model'])
+    assert.equal(joined.status, 2)
+    assert.match(joined.stderr, /--no-demo-model apply to a new network/)
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
   }

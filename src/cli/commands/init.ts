@@ -11,6 +11,7 @@ import {
   writeGenesis,
   type Genesis,
 } from '../../ledger/index.js'
+import { GovGenesisSchema } from '../../governance/genesis.js'
 import { parseManifest, type ModelManifest } from '../../models/manifest.js'
 import { resolveDataDir } from '../../node/datadir.js'
 import { DEMO_MODEL_PATH, readManifestBeside } from '../../node/local-models.js'
@@ -95,7 +96,7 @@ export function registerInit(program: Command): void {
       const dataDir = resolveDataDir(opts.dataDir)
       let genesis: Genesis
       if (opts.genesis !== undefined) {
-        if (opts.admit.length > 0) throw new UsageError('--admit applies to a new network; a joined network admits models by proposals')
+        if (opts.admit.length > 0 || !opts.demoModel) throw new UsageError('--admit and --no-demo-model apply to a new network; a joined network admits models by proposals')
         genesis = readGenesisFile(opts.genesis)
       } else {
         const models = genesisModels(opts)
@@ -110,10 +111,13 @@ export function registerInit(program: Command): void {
           epochMs: opts.epochMs,
           ...(models.length === 0 ? {} : { params: { models } }),
         })
+        // The node validates the governance section at start; refuse here what it would refuse then.
+        const gov = GovGenesisSchema.safeParse(genesis)
+        if (!gov.success) throw new UsageError(`the genesis would be invalid: ${gov.error.issues[0]?.message ?? 'invalid'}`)
       }
       const existing = existsSync(join(dataDir, GENESIS_FILE)) ? loadGenesis(dataDir) : undefined
       if (existing !== undefined && canonicalJson(existing) !== canonicalJson(genesis) && !opts.force) {
-        if (opts.genesis === undefined) {
+        if (opts.genesis === undefined && opts.admit.length === 0 && opts.demoModel) {
           // Re-running plain `init` keeps the network it already created.
           genesis = existing
         } else {
