@@ -16,7 +16,7 @@ import { resolve } from 'node:path'
 import { bytesEqual, bytesToHex } from '../identity/index.js'
 import { openDatabase, type Db } from '../store/db.js'
 import { epochOf, parseSignedCheckpoint, verifyCosignatures } from './checkpoint.js'
-import { forkEpoch, verifyForkProof, type ForkProof } from './fork-proof.js'
+import { countsAt, forkCutoffs, verifyForkProof, type ForkProof } from './fork-proof.js'
 import { networkIdOf, originOf, type Genesis } from './genesis.js'
 import { nodeHashNode } from './hash-node.js'
 import type { Hash } from './merkle.js'
@@ -128,11 +128,7 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
   }))()
   const { total, checkpoints } = view
   // Proven forkers, each with the first epoch of its fork: its signatures count before it only.
-  const bannedFrom = new Map<string, number>()
-  for (const row of view.proofs) {
-    const proof = JSON.parse(row.proof) as ForkProof
-    if (verifyForkProof(proof, { origin, network })) bannedFrom.set(proof.witness, Math.min(bannedFrom.get(proof.witness) ?? Infinity, forkEpoch(proof)))
-  }
+  const bannedFrom = forkCutoffs(view.proofs.map((row) => JSON.parse(row.proof) as ForkProof).filter((proof) => verifyForkProof(proof, { origin, network })))
 
   const hashById = db.prepare('SELECT hash FROM log_tree WHERE id = ?').pluck()
   // Only hashes already checked against the entries are ever read through this (see below).
@@ -179,7 +175,7 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
       throw checkpointFailure(row.size, 'bad_cosignature', `${signed.signatures.length - all.valid.length} cosignature(s) do not verify against a genesis witness`)
     }
     const epoch = epochOf(cp)
-    const counted = all.valid.filter((w) => !bannedFrom.has(w) || (epoch !== undefined && epoch < bannedFrom.get(w)!)).length
+    const counted = all.valid.filter((w) => countsAt(bannedFrom, w, epoch)).length
     if (row.final === 1) {
       if (counted < genesis.threshold) {
         throw checkpointFailure(row.size, 'not_final', `marked final with ${counted} valid witness cosignatures, needs ${genesis.threshold}`)

@@ -72,6 +72,22 @@ export function forkEpoch(proof: ForkProof): number {
   }
 }
 
+/** Each convicted witness with the earliest `forkEpoch` among its (verified) proofs. */
+export function forkCutoffs(proofs: Iterable<ForkProof>): Map<string, number> {
+  const cutoffs = new Map<string, number>()
+  for (const proof of proofs) cutoffs.set(proof.witness, Math.min(cutoffs.get(proof.witness) ?? Infinity, forkEpoch(proof)))
+  return cutoffs
+}
+
+/**
+ * Whether `witness`'s cosignature counts for a checkpoint closing `epoch`: always unless convicted,
+ * and a convicted one only before its fork epoch (never for a checkpoint without an epoch line).
+ */
+export function countsAt(cutoffs: ReadonlyMap<string, number>, witness: string, epoch: number | undefined): boolean {
+  const from = cutoffs.get(witness)
+  return from === undefined || (epoch !== undefined && epoch < from)
+}
+
 /** Builds a checkpoint fork proof from two conflicting notes (not verified: call verifyForkProof). */
 export function checkpointForkProof(witness: string, a: string, b: string): ForkProof {
   return { type: 'checkpoint', witness, a, b }

@@ -30,7 +30,7 @@ import {
 } from './checkpoint.js'
 import type { DecodedEntry, Entry } from './entry.js'
 import { BadCheckpointError, BadProofError, LogCorruptError, ReplayedSeqError, WrongNetworkError } from './errors.js'
-import { forkEpoch, verifyForkProof, type ForkProof } from './fork-proof.js'
+import { countsAt, forkCutoffs, verifyForkProof, type ForkProof } from './fork-proof.js'
 import { networkIdOf, originOf, type Genesis } from './genesis.js'
 import { leafHashNode, nodeHashNode } from './hash-node.js'
 import type { Hash } from './merkle.js'
@@ -145,8 +145,9 @@ export interface WitnessPolicy {
  * forker for checkpoints of epochs before its fork (a checkpoint without an epoch line gets none).
  */
 export function countingWitnesses(policy: WitnessPolicy, epoch: number | undefined): readonly string[] {
-  if (policy.bannedFrom === undefined || policy.bannedFrom.size === 0 || epoch === undefined) return policy.witnesses
-  const earlier = [...policy.bannedFrom].filter(([, from]) => epoch < from).map(([w]) => w)
+  const cutoffs = policy.bannedFrom
+  if (cutoffs === undefined || cutoffs.size === 0) return policy.witnesses
+  const earlier = [...cutoffs.keys()].filter((w) => countsAt(cutoffs, w, epoch))
   return earlier.length === 0 ? policy.witnesses : [...policy.witnesses, ...earlier]
 }
 
@@ -484,9 +485,7 @@ export class LogStore implements HashReader {
 
   /** Each convicted witness with the earliest epoch its stored fork proofs show it forking in. */
   bannedFrom(): Map<string, number> {
-    const from = new Map<string, number>()
-    for (const proof of this.forkProofs()) from.set(proof.witness, Math.min(from.get(proof.witness) ?? Infinity, forkEpoch(proof)))
-    return from
+    return forkCutoffs(this.forkProofs())
   }
 
   /**

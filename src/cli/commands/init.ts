@@ -137,8 +137,8 @@ export function registerInit(program: Command): void {
     })
 }
 
-/** Names of the models a genesis admits (`params.models`). */
+/** Names of the models a genesis admits (`params.models`, as governance reads them). */
 function admittedNames(genesis: Genesis): string[] {
-  const models = (genesis.params as { models?: unknown } | undefined)?.models
-  return Array.isArray(models) ? models.map((m) => String((m as { name?: unknown }).name)) : []
+  const gov = GovGenesisSchema.safeParse(genesis)
+  return gov.success ? gov.data.params.models.map((m) => m.name) : []
 }
