@@ -37,6 +37,25 @@ export function tampered(src: string, name: string, edit: (db: Database.Database
 
 export const flipHexChar = (s: string, at: number): string => s.slice(0, at) + (s[at] === 'a' ? 'b' : 'a') + s.slice(at + 1)
 
+/** The stored note of checkpoint `size` with its last cosignature line dropped (short of k). */
+function noteShortOfK(db: Database.Database, size: number): string {
+  const lines = (db.prepare('SELECT note FROM log_checkpoints WHERE size = ?').pluck().get(size) as string).split('\n')
+  return [...lines.slice(0, -2), ''].join('\n')
+}
+
+const FAKE_ROOT = Buffer.alloc(32, 7)
+
+/** The stored note of checkpoint `size` claiming FAKE_ROOT (its cosignatures then no longer match). */
+function noteWithFakeRoot(db: Database.Database, size: number): string {
+  const row = db.prepare('SELECT root, note FROM log_checkpoints WHERE size = ?').get(size) as { root: Buffer; note: string }
+  return row.note.replace(row.root.toString('base64'), FAKE_ROOT.toString('base64'))
+}
+
+/** Makes `note` the latest final checkpoint kept in log_meta. */
+function setLatest(db: Database.Database, note: string): void {
+  db.prepare("INSERT INTO log_meta (key, value) VALUES ('latest_checkpoint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(note)
+}
+
 export const cases: Array<{ name: string; edit: (db: Database.Database) => void; kind: 'entry' | 'checkpoint'; index: number; code: string }> = [
   {
     name: 'body',
@@ -90,10 +109,7 @@ export const cases: Array<{ name: string; edit: (db: Database.Database) => void;
   {
     name: 'checkpoint-root',
     edit: (db) => {
-      const row = db.prepare('SELECT root, note FROM log_checkpoints WHERE size = 200').get() as { root: Buffer; note: string }
-      const fake = Buffer.alloc(32, 7)
-      const note = row.note.replace(row.root.toString('base64'), fake.toString('base64'))
-      db.prepare('UPDATE log_checkpoints SET root = ?, note = ? WHERE size = 200').run(fake, note)
+      db.prepare('UPDATE log_checkpoints SET root = ?, note = ? WHERE size = 200').run(FAKE_ROOT, noteWithFakeRoot(db, 200))
     },
     kind: 'checkpoint',
     index: 200,
@@ -113,9 +129,7 @@ export const cases: Array<{ name: string; edit: (db: Database.Database) => void;
   {
     name: 'missing-cosignature',
     edit: (db) => {
-      const note = db.prepare('SELECT note FROM log_checkpoints WHERE size = 300').pluck().get() as string
-      const lines = note.split('\n')
-      db.prepare('UPDATE log_checkpoints SET note = ? WHERE size = 300').run([...lines.slice(0, -2), ''].join('\n'))
+      db.prepare('UPDATE log_checkpoints SET note = ? WHERE size = 300').run(noteShortOfK(db, 300))
     },
     kind: 'checkpoint',
     index: 300,
@@ -125,9 +139,7 @@ export const cases: Array<{ name: string; edit: (db: Database.Database) => void;
     // The latest final checkpoint kept in log_meta (an epoch that added no entry), short of k cosignatures.
     name: 'latest-checkpoint',
     edit: (db) => {
-      const note = db.prepare('SELECT note FROM log_checkpoints WHERE size = 300').pluck().get() as string
-      const lines = note.split('\n')
-      db.prepare("INSERT INTO log_meta (key, value) VALUES ('latest_checkpoint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run([...lines.slice(0, -2), ''].join('\n'))
+      setLatest(db, noteShortOfK(db, 300))
     },
     kind: 'checkpoint',
     index: 300,
@@ -136,9 +148,7 @@ export const cases: Array<{ name: string; edit: (db: Database.Database) => void;
   {
     name: 'latest-checkpoint-root',
     edit: (db) => {
-      const row = db.prepare('SELECT root, note FROM log_checkpoints WHERE size = 200').get() as { root: Buffer; note: string }
-      const note = row.note.replace(row.root.toString('base64'), Buffer.alloc(32, 7).toString('base64'))
-      db.prepare("INSERT INTO log_meta (key, value) VALUES ('latest_checkpoint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(note)
+      setLatest(db, noteWithFakeRoot(db, 200))
     },
     kind: 'checkpoint',
     index: 200,

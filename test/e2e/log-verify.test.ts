@@ -4,11 +4,22 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { copyFileSync, mkdirSync, renameSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { LogStore, storedHashIndex, verifyLog } from '../../src/ledger/index.js'
 import { authorKeys, finalize, notes, tempDir } from '../unit/ledger-helpers.js'
 import { buildDataDir, cases, flipHexChar, genesis, tampered } from './log-fixtures.js'
+
+/** A copy of the log at `path` (beside it) with one signature character of entry `index` flipped. */
+function forgedCopy(path: string, index: number): string {
+  const bad = join(dirname(path), 'bad.db')
+  copyFileSync(path, bad)
+  const db = new Database(bad)
+  const d = (db.prepare('SELECT data FROM log_entries WHERE idx = ?').pluck().get(index) as Buffer).toString()
+  db.prepare('UPDATE log_entries SET data = ? WHERE idx = ?').run(Buffer.from(flipHexChar(d, d.indexOf('"sig":"') + 9)), index)
+  db.close()
+  return bad
+}
 
 test('tampering with any stored part of the log is caught at the right index', async () => {
   const t = tempDir('commons-logtamper-')
@@ -37,12 +48,7 @@ test('verifyLog over worker threads names a bad entry deep in a later chunk', as
     const clean = await verifyLog(path, genesis, { threads: 2, chunkSize: 512 })
     assert.equal(clean.ok, true, JSON.stringify(clean.failure))
     assert.equal(clean.size, 2600)
-    const bad = join(t.dir, 'bad.db')
-    copyFileSync(path, bad)
-    const db = new Database(bad)
-    const d = (db.prepare('SELECT data FROM log_entries WHERE idx = 2345').pluck().get() as Buffer).toString()
-    db.prepare('UPDATE log_entries SET data = ? WHERE idx = 2345').run(Buffer.from(flipHexChar(d, d.indexOf('"sig":"') + 9)))
-    db.close()
+    const bad = forgedCopy(path, 2345)
     const r = await verifyLog(bad, genesis, { threads: 2, chunkSize: 512 })
     assert.equal(r.ok, false)
     assert.deepEqual([r.failure?.kind, r.failure?.index, r.failure?.code], ['entry', 2345, 'forged_signature'])
@@ -92,13 +98,7 @@ test('verify while the log grows judges the log as it was when verify began; a f
     assert.equal((await verifyLog(path, genesis, { threads: 2, chunkSize: 256 })).size, 2640)
 
     // The same path now holds a tampered copy: the shared verifier threads must not read the old file.
-    const bad = join(t.dir, 'bad.db')
-    copyFileSync(path, bad)
-    const db = new Database(bad)
-    const d = (db.prepare('SELECT data FROM log_entries WHERE idx = 1500').pluck().get() as Buffer).toString()
-    db.prepare('UPDATE log_entries SET data = ? WHERE idx = 1500').run(Buffer.from(flipHexChar(d, d.indexOf('"sig":"') + 9)))
-    db.close()
-    renameSync(bad, path)
+    renameSync(forgedCopy(path, 1500), path)
     const again = await verifyLog(path, genesis, { threads: 2, chunkSize: 256 })
     assert.deepEqual([again.ok, again.failure?.index], [false, 1500])
   } finally {

@@ -1,4 +1,4 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { Registry } from 'prom-client'
 import { bytesToHex, generateKeyPair } from '../../src/identity/index.js'
@@ -31,12 +31,13 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
   }
 }
 
-test('gateway without engines: jobs run on both workers, receipts kept, failover on stall and on death, then 503', async (t) => {
+/** A gateway with no engines and two fake workers B and C bootstrapped to it, all stopped after `t`. */
+async function gatewayAndTwoWorkers(t: TestContext, tokenDelayMs: number) {
   const gw = node()
   await gw.n.start()
   const boot = [gw.n.host.getMultiaddrs()[0]!.toString()]
-  const fb = new FakeInferenceService('b', 5)
-  const fc = new FakeInferenceService('c', 5)
+  const fb = new FakeInferenceService('b', tokenDelayMs)
+  const fc = new FakeInferenceService('c', tokenDelayMs)
   const b = node({ worker: fb, bootstrap: boot })
   const c = node({ worker: fc, bootstrap: boot })
   await b.n.start()
@@ -47,6 +48,11 @@ test('gateway without engines: jobs run on both workers, receipts kept, failover
     await gw.n.stop()
   })
   await until('both workers in the gateway peer table', () => (gw.n.gossip?.peers().length ?? 0) === 2)
+  return { gw, b, c, fb, fc }
+}
+
+test('gateway without engines: jobs run on both workers, receipts kept, failover on stall and on death, then 503', async (t) => {
+  const { gw, b, c, fb, fc } = await gatewayAndTwoWorkers(t, 5)
   assert.deepEqual(gw.n.service.listModels().map((m) => [m.info.name, m.local]), [['fake', false]])
 
   // Concurrent jobs spread over B and C (each has 2 slots; the gateway counts what it sent).
@@ -114,21 +120,7 @@ test('gateway without engines: jobs run on both workers, receipts kept, failover
 })
 
 test('a worker whose own view refuses the model (not admitted there, retired, unloaded) is failed over, not reported to the client', async (t) => {
-  const gw = node()
-  await gw.n.start()
-  const boot = [gw.n.host.getMultiaddrs()[0]!.toString()]
-  const fb = new FakeInferenceService('b', 0)
-  const fc = new FakeInferenceService('c', 0)
-  const b = node({ worker: fb, bootstrap: boot })
-  const c = node({ worker: fc, bootstrap: boot })
-  await b.n.start()
-  await c.n.start()
-  t.after(async () => {
-    await c.n.stop()
-    await b.n.stop()
-    await gw.n.stop()
-  })
-  await until('both workers in the gateway peer table', () => (gw.n.gossip?.peers().length ?? 0) === 2)
+  const { gw, c, fb, fc } = await gatewayAndTwoWorkers(t, 0)
   for (const code of ['model_not_admitted', 'model_retired', 'model_not_found']) {
     fb.failWith = new CommonsError(code, `refused by b: ${code}`, { status: code === 'model_not_found' ? 404 : 403 })
     for (let seed = 0; seed < 4; seed++) {
