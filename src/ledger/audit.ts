@@ -16,7 +16,7 @@ import { resolve } from 'node:path'
 import { bytesEqual, bytesToHex } from '../identity/index.js'
 import { openDatabase, type Db } from '../store/db.js'
 import { epochOf, parseSignedCheckpoint, verifyCosignatures } from './checkpoint.js'
-import { countsAt, forkCutoffs, verifyForkProof, type ForkProof } from './fork-proof.js'
+import { ConvictionTracker, countsAt } from './convictions.js'
 import { networkIdOf, originOf, type Genesis } from './genesis.js'
 import { nodeHashNode } from './hash-node.js'
 import type { Hash } from './merkle.js'
@@ -122,13 +122,12 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
   const view = db.transaction(() => ({
     total: ((db.prepare('SELECT MAX(idx) AS m FROM log_entries').get() as { m: number | null }).m ?? -1) + 1,
     checkpoints: db.prepare('SELECT size, root, final, note FROM log_checkpoints ORDER BY size').all() as CheckpointRow[],
-    proofs: db.prepare('SELECT proof FROM log_fork_proofs').all() as Array<{ proof: string }>,
     treeHashes: (db.prepare('SELECT COUNT(*) AS n FROM log_tree').get() as { n: number }).n,
     latest: db.prepare("SELECT value FROM log_meta WHERE key = 'latest_checkpoint'").pluck().get() as string | undefined,
   }))()
   const { total, checkpoints } = view
-  // Proven forkers, each with the first epoch of its fork: its signatures count before it only.
-  const bannedFrom = forkCutoffs(view.proofs.map((row) => JSON.parse(row.proof) as ForkProof).filter((proof) => verifyForkProof(proof, { origin, network })))
+  // Witnesses convicted by fork-proof entries, from the entries themselves (never the kind column).
+  const convictions = new ConvictionTracker({ origin, network, witnesses: genesis.witnesses })
 
   const hashById = db.prepare('SELECT hash FROM log_tree WHERE id = ?').pluck()
   // Only hashes already checked against the entries are ever read through this (see below).
@@ -175,12 +174,14 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
       throw checkpointFailure(row.size, 'bad_cosignature', `${signed.signatures.length - all.valid.length} cosignature(s) do not verify against a genesis witness`)
     }
     const epoch = epochOf(cp)
-    const counted = all.valid.filter((w) => countsAt(bannedFrom, w, epoch)).length
+    const place = { epoch, size: row.size }
+    const counted = all.valid.filter((w) => countsAt(convictions.convictions, w, place)).length
     if (row.final === 1) {
       if (counted < genesis.threshold) {
         throw checkpointFailure(row.size, 'not_final', `marked final with ${counted} valid witness cosignatures, needs ${genesis.threshold}`)
       }
       finalSize = Math.max(finalSize, row.size)
+      convictions.finalCheckpoint(place)
     }
   }
 
@@ -200,8 +201,14 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
   }
 
   const consume = (r: RangeResult): void => {
+    let proofAt = 0
     for (let i = 0; i < r.ok; i++) {
       const index = r.from + i
+      const proof = r.forkProofs[proofAt]
+      if (proof?.index === index) {
+        convictions.forkProofEntry(index, proof.body)
+        proofAt++
+      }
       const author = r.authors[r.authorOf[i]!]!
       const seq = r.seqs[i]!
       let used = seqs.get(author)

@@ -28,9 +28,10 @@ import {
   type Checkpoint,
   type NoteSignature,
 } from './checkpoint.js'
-import type { DecodedEntry, Entry } from './entry.js'
+import { parseStoredEntry, type DecodedEntry, type Entry } from './entry.js'
 import { BadCheckpointError, BadProofError, LogCorruptError, ReplayedSeqError, WrongNetworkError } from './errors.js'
-import { countsAt, forkCutoffs, verifyForkProof, type ForkProof } from './fork-proof.js'
+import { convictedBy, countsAt, type CheckpointPlace, type Convictions, type Conviction } from './convictions.js'
+import { verifyForkProof, type ForkProof } from './fork-proof.js'
 import { networkIdOf, originOf, type Genesis } from './genesis.js'
 import { leafHashNode, nodeHashNode } from './hash-node.js'
 import type { Hash } from './merkle.js'
@@ -81,6 +82,12 @@ const MIGRATIONS: readonly Migration[] = [
           found_at INTEGER NOT NULL
         );
       `),
+  },
+  {
+    version: 2,
+    name: 'fork-proof entries index',
+    // Partial: only `fork-proof` rows (rare) are indexed, so appends of other kinds pay nothing.
+    up: (db) => db.exec("CREATE INDEX log_entries_fork_proofs ON log_entries (idx) WHERE kind = 'fork-proof'"),
   },
 ]
 
@@ -133,22 +140,27 @@ export interface LogStoreOptions {
 
 /** Witness set and threshold a checkpoint is judged by (genesis, later governance). */
 export interface WitnessPolicy {
-  /** Witnesses whose signatures count now (proven forkers left out). */
+  /** Witnesses whose signatures count now (those convicted in the log left out). */
   readonly witnesses: readonly string[]
   readonly threshold: number
-  /** Proven forkers with the epoch of their fork (`forkEpoch`): they still count before it. */
-  readonly bannedFrom?: ReadonlyMap<string, number>
+  /** Witnesses convicted by a final `fork-proof` entry, with the checkpoint they last count for (`convictions.ts`). */
+  readonly convictions?: Convictions
 }
 
 /**
- * Witnesses whose cosignatures count for a checkpoint closing `epoch`: the policy's, plus a proven
- * forker for checkpoints of epochs before its fork (a checkpoint without an epoch line gets none).
+ * Witnesses whose cosignatures count for the checkpoint at `cp`: the policy's, plus a convicted
+ * witness for checkpoints up to the one that made its fork-proof entry final.
  */
-export function countingWitnesses(policy: WitnessPolicy, epoch: number | undefined): readonly string[] {
-  const cutoffs = policy.bannedFrom
-  if (cutoffs === undefined || cutoffs.size === 0) return policy.witnesses
-  const earlier = [...cutoffs.keys()].filter((w) => countsAt(cutoffs, w, epoch))
-  return earlier.length === 0 ? policy.witnesses : [...policy.witnesses, ...earlier]
+export function countingWitnesses(policy: WitnessPolicy, cp: CheckpointPlace): readonly string[] {
+  const convictions = policy.convictions
+  if (convictions === undefined || convictions.size === 0) return policy.witnesses
+  const still = [...convictions.keys()].filter((w) => countsAt(convictions, w, cp))
+  return still.length === 0 ? policy.witnesses : [...policy.witnesses, ...still]
+}
+
+/** The genesis witnesses and threshold, with `convictions` applied. */
+export function witnessPolicyOf(genesis: Genesis, convictions: Convictions): WitnessPolicy {
+  return { witnesses: genesis.witnesses.filter((w) => !convictions.has(w)), threshold: genesis.threshold, convictions }
 }
 
 interface EntryRow {
@@ -214,6 +226,7 @@ export class LogStore implements HashReader {
       indexByHash: db.prepare('SELECT idx FROM log_entries WHERE hash = ?').pluck(),
       seqUsed: db.prepare('SELECT 1 FROM log_entries WHERE author = ? AND seq = ?').pluck(),
       maxSeq: db.prepare('SELECT MAX(seq) FROM log_entries WHERE author = ?').pluck(),
+      maxPendingSeq: db.prepare('SELECT MAX(seq) FROM log_pending WHERE author = ?').pluck(),
       deletePending: db.prepare('DELETE FROM log_pending WHERE hash = ?'),
       insertPending: db.prepare('INSERT OR IGNORE INTO log_pending (hash, author, seq, data, received_at) VALUES (?, ?, ?, ?, ?)'),
       checkpointBySize: db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints WHERE size = ?'),
@@ -224,6 +237,8 @@ export class LogStore implements HashReader {
       finalRange: db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints WHERE final = 1 AND size > ? AND size <= ? ORDER BY size LIMIT ?'),
       latestNote: db.prepare(`SELECT value FROM log_meta WHERE key = '${LATEST_CHECKPOINT_KEY}'`).pluck(),
       putLatestNote: db.prepare(`INSERT INTO log_meta (key, value) VALUES ('${LATEST_CHECKPOINT_KEY}', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
+      forkProofEntries: db.prepare("SELECT idx, hash, data FROM log_entries WHERE kind = 'fork-proof' ORDER BY idx"),
+      includingCheckpoint: db.prepare('SELECT size, epoch FROM log_checkpoints WHERE final = 1 AND size > ? ORDER BY size LIMIT 1'),
     }
   }
 
@@ -281,6 +296,15 @@ export class LogStore implements HashReader {
   /** Highest seq of `author` in the log (0 if none): the next entry should use more. */
   lastSeq(author: string): number {
     return (this.#stmt.maxSeq.get(author) as number | null) ?? 0
+  }
+
+  /**
+   * The seq `author`'s next entry should carry: above its entries in the log AND its pending ones,
+   * so two services signing with one node key (governance, the witness's fork-proof entries) never
+   * hand out the same seq.
+   */
+  nextSeq(author: string): number {
+    return Math.max(this.lastSeq(author), (this.#stmt.maxPendingSeq.get(author) as number | null) ?? 0) + 1
   }
 
   /** Index of the entry with this hex hash, if in the log. */
@@ -377,7 +401,7 @@ export class LogStore implements HashReader {
     const earlier = [...(sameBody ? previousSigned.signatures : []), ...(latestSigned?.body === signed.body ? latestSigned.signatures : [])]
     const sigs: NoteSignature[] = []
     const names = new Set<string>()
-    const counting = countingWitnesses(policy, epochOf(cp))
+    const counting = countingWitnesses(policy, { epoch: epochOf(cp), size: cp.size })
     for (const candidate of [...earlier, ...signed.signatures]) {
       if (names.has(candidate.name)) continue
       const one = verifyCosignatures({ ...signed, signatures: [candidate] }, counting)
@@ -436,12 +460,12 @@ export class LogStore implements HashReader {
   }
 
   /**
-   * Genesis witnesses minus those proven to have forked, with the genesis threshold; the forkers'
-   * signatures still count for checkpoints of epochs before their fork (`countingWitnesses`).
+   * Genesis witnesses minus those convicted in the log, with the genesis threshold; a convicted
+   * witness still counts for checkpoints up to the one that made its conviction final
+   * (`countingWitnesses`).
    */
   witnessPolicy(): WitnessPolicy {
-    const bannedFrom = this.bannedFrom()
-    return { witnesses: this.genesis.witnesses.filter((w) => !bannedFrom.has(w)), threshold: this.genesis.threshold, bannedFrom }
+    return witnessPolicyOf(this.genesis, this.convictions())
   }
 
   /** Keeps a valid entry that is not final yet (idempotent). @throws ReplayedSeqError if its seq is used in the log */
@@ -463,7 +487,11 @@ export class LogStore implements HashReader {
     })()
   }
 
-  /** Verifies and stores a fork proof; returns the witness it convicts. @throws BadProofError */
+  /**
+   * Verifies and keeps a fork proof as evidence (e.g. to publish as a `fork-proof` entry); returns
+   * the witness it accuses. It binds nobody until that entry is final (`convictions`).
+   * @throws BadProofError
+   */
   addForkProof(proof: ForkProof, foundAt = Date.now()): string {
     if (!verifyForkProof(proof, { origin: this.origin, network: this.network })) throw new BadProofError('fork proof does not verify')
     const text = canonicalJson(proof)
@@ -478,14 +506,36 @@ export class LogStore implements HashReader {
     )
   }
 
-  /** Witnesses convicted by a stored fork proof: their signatures are ignored from then on. */
-  bannedWitnesses(): Set<string> {
-    return new Set((this.db.prepare('SELECT DISTINCT witness FROM log_fork_proofs').all() as Array<{ witness: string }>).map((r) => r.witness))
+  /** Bodies of the `fork-proof` entries at indexes [from, to), in order. */
+  forkProofEntries(from: number, to: number): Array<{ index: number; body: unknown }> {
+    return (this.#stmt.forkProofEntries.all() as Array<{ idx: number; data: Buffer }>)
+      .filter((r) => r.idx >= from && r.idx < to)
+      .map((r) => ({ index: r.idx, body: parseStoredEntry(r.data).body }))
   }
 
-  /** Each convicted witness with the earliest epoch its stored fork proofs show it forking in. */
-  bannedFrom(): Map<string, number> {
-    return forkCutoffs(this.forkProofs())
+  /** Witness accused by a valid fork-proof entry, by entry hash (null: proves nothing). */
+  readonly #accused = new Map<string, string | null>()
+
+  /**
+   * Witnesses convicted by a final `fork-proof` entry of the log, each with the checkpoint that
+   * made its first such entry final (`convictions.ts`): the same for every node holding this log.
+   */
+  convictions(): Map<string, Conviction> {
+    const out = new Map<string, Conviction>()
+    const ctx = { origin: this.origin, network: this.network, witnesses: this.genesis.witnesses }
+    for (const row of this.#stmt.forkProofEntries.all() as Array<{ idx: number; hash: Buffer; data: Buffer }>) {
+      const key = row.hash.toString('hex')
+      let witness = this.#accused.get(key)
+      if (witness === undefined) {
+        witness = convictedBy(parseStoredEntry(row.data).body, ctx) ?? null
+        this.#accused.set(key, witness)
+      }
+      if (witness === null || out.has(witness)) continue
+      const cp = this.#stmt.includingCheckpoint.get(row.idx) as { size: number; epoch: number | null } | undefined
+      if (cp === undefined) continue // not final yet
+      out.set(witness, { epoch: cp.epoch ?? undefined, size: cp.size })
+    }
+    return out
   }
 
   /**

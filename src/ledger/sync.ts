@@ -38,9 +38,10 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { z } from 'zod'
 import { bytesEqual, bytesToHex, hexToBytes } from '../identity/index.js'
 import { batchStartOf, epochOf, parseSignedCheckpoint, verifyCosignatures, type Checkpoint } from './checkpoint.js'
-import { MAX_ENTRY_BYTES } from './entry.js'
+import { ConvictionTracker } from './convictions.js'
+import { MAX_ENTRY_BYTES, parseStoredEntry } from './entry.js'
 import { BadCheckpointError, BadProofError, NotFinalError, SyncError } from './errors.js'
-import { countingWitnesses, type AppendableEntry, type LogStore, type WitnessPolicy } from './log-store.js'
+import { countingWitnesses, witnessPolicyOf, type AppendableEntry, type LogStore, type WitnessPolicy } from './log-store.js'
 import { verifyConsistency, type Hash } from './merkle.js'
 import { TreeAppender } from './tree.js'
 import type { ChunkResult } from './verify-chunk.js'
@@ -319,7 +320,7 @@ function verifiedFinal(store: LogStore, note: string, policy: WitnessPolicy): Ve
   const signed = parseSignedCheckpoint(note)
   const cp = signed.checkpoint
   if (cp.origin !== store.origin) throw new BadCheckpointError(`peer checkpoint is for '${cp.origin.slice(0, 80)}', not this log`)
-  const cosigned = verifyCosignatures(signed, countingWitnesses(policy, epochOf(cp))).valid.length
+  const cosigned = verifyCosignatures(signed, countingWitnesses(policy, { epoch: epochOf(cp), size: cp.size })).valid.length
   if (cosigned < policy.threshold) throw new NotFinalError(cp.size, cosigned, policy.threshold)
   return { note, checkpoint: cp, epoch: epochOf(cp), from: batchStartOf(cp) }
 }
@@ -397,9 +398,23 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
     }
   }
 
+  // Fork-proof entries in the range convict witnesses for the checkpoints after the one that
+  // makes them final (`convictions.ts`): the chain is judged again, in order, once they are known.
+  const convictions = new ConvictionTracker({ origin: store.origin, network: store.network, witnesses: store.genesis.witnesses }, policy.convictions)
+  for (const p of store.forkProofEntries(anchorSize, local)) convictions.forkProofEntry(p.index, p.body)
+  const judge = (v: Verified): void => {
+    const place = { epoch: v.epoch, size: v.checkpoint.size }
+    const now = witnessPolicyOf(store.genesis, convictions.convictions)
+    const cosigned = verifyCosignatures(parseSignedCheckpoint(v.note), countingWitnesses(now, place)).valid.length
+    if (cosigned < now.threshold) throw new NotFinalError(v.checkpoint.size, cosigned, now.threshold)
+    convictions.finalCheckpoint(place)
+  }
+
   if (target <= local) {
-    for (const v of chain) store.addCheckpoint(v.note, policy)
-    store.addCheckpoint(note, policy)
+    for (const v of chain) judge(v)
+    judge(latest)
+    for (const v of chain) store.addCheckpoint(v.note)
+    store.addCheckpoint(note)
     return { status: 'up-to-date', from: local, to: local, checkpointSize: target, checkpoints: chain.length }
   }
 
@@ -429,6 +444,7 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
         const leaf = r.leaves.slice(i * 32, i * 32 + 32)
         staged.append(leaf)
         batch.push({ entry: { author: r.authors[i]!, seq: r.seqs[i]!, kind: r.kinds[i]! }, hash: r.hashes[i]!, bytes: items[i]!, leaf })
+        if (r.kinds[i] === 'fork-proof') convictions.forkProofEntry(staged.size - 1, parseStoredEntry(items[i]!).body)
         const cp = ahead[next]?.checkpoint
         if (cp !== undefined && staged.size === cp.size) {
           if (!bytesEqual(staged.root(), cp.root)) throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${cp.size}`)
@@ -440,11 +456,14 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
     if (next !== ahead.length || !bytesEqual(staged.root(), latest.checkpoint.root)) {
       throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${target}`)
     }
+    for (const v of chain) judge(v)
+    judge(latest)
     // Something else (a running witness) appended while we downloaded: our staged tree is stale.
     if (store.size() !== local) throw new SyncError(`the log grew from ${local} to ${store.size()} during the sync; sync again`)
     // All proven: store batch by batch, in bounded transactions; the last part of each batch goes
     // in one transaction with its checkpoint.
-    for (const v of chain) if (v.checkpoint.size <= local) store.addCheckpoint(v.note, policy)
+    // The store judges each checkpoint by the convictions final before it, as `judge` did.
+    for (const v of chain) if (v.checkpoint.size <= local) store.addCheckpoint(v.note)
     const APPEND_CHUNK = 5000
     let at = local
     for (const v of ahead) {
@@ -454,11 +473,11 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
         at += APPEND_CHUNK
         await yieldToEventLoop()
       }
-      store.appendFinal(batch.slice(at - local, end - local), v.note, policy)
+      store.appendFinal(batch.slice(at - local, end - local), v.note)
       at = end
       await yieldToEventLoop()
     }
-    store.addCheckpoint(note, policy)
+    store.addCheckpoint(note)
     return { status: 'synced', from: local, to: target, checkpointSize: target, checkpoints: chain.length }
   } finally {
     await verifier.close()

@@ -32,12 +32,14 @@ export interface RangeResult {
   readonly authorOf: Uint32Array
   /** Per checked entry: its seq. */
   readonly seqs: Float64Array
+  /** Bodies of the checked `fork-proof` entries, with their log index (they convict witnesses: `convictions.ts`). */
+  readonly forkProofs: Array<{ readonly index: number; readonly body: unknown }>
   /** Hash of the range's complete subtree (when the whole range is full and checked). */
   readonly root?: Hash
   readonly error?: { readonly index: number; readonly code: string; readonly message: string }
 }
 
-type EntryRow = [idx: number, hash: Buffer, author: string, seq: number, data: Buffer]
+type EntryRow = [idx: number, hash: Buffer, author: string, seq: number, kind: string, data: Buffer]
 type TreeRow = [id: number, hash: Buffer]
 
 const statements = new WeakMap<Db, { entries: Database.Statement; tree: Database.Statement }>()
@@ -46,7 +48,7 @@ function prepared(db: Db): { entries: Database.Statement; tree: Database.Stateme
   let s = statements.get(db)
   if (s === undefined) {
     s = {
-      entries: db.prepare('SELECT idx, hash, author, seq, data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').raw(),
+      entries: db.prepare('SELECT idx, hash, author, seq, kind, data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx').raw(),
       tree: db.prepare('SELECT id, hash FROM log_tree WHERE id >= ? AND id < ? ORDER BY id').raw(),
     }
     statements.set(db, s)
@@ -84,6 +86,7 @@ export function verifyRange(db: Db, network: string, from: number, length: numbe
   const authorIds = new Map<string, number>()
   const authorOf = new Uint32Array(n)
   const seqs = new Float64Array(n)
+  const forkProofs: RangeResult['forkProofs'] = []
   // The range's right edge: complete subtrees of its leaves so far, strictly decreasing levels.
   const edge: Array<{ level: number; hash: Hash }> = []
   const result = (ok: number, error?: RangeResult['error'], root?: Hash): RangeResult => ({
@@ -92,6 +95,7 @@ export function verifyRange(db: Db, network: string, from: number, length: numbe
     authors,
     authorOf: authorOf.subarray(0, ok),
     seqs: seqs.subarray(0, ok),
+    forkProofs: forkProofs.filter((p) => p.index < from + ok),
     ...(root === undefined ? {} : { root }),
     ...(error === undefined ? {} : { error }),
   })
@@ -100,7 +104,7 @@ export function verifyRange(db: Db, network: string, from: number, length: numbe
     const index = from + i
     const row = rows[i]
     if (row === undefined || row[0] !== index) return result(i, { index, code: 'missing_entry', message: 'entry is missing' })
-    const [, storedHash, storedAuthor, storedSeq, data] = row
+    const [, storedHash, storedAuthor, storedSeq, storedKind, data] = row
     let entry
     try {
       entry = validateEntry(data, network)
@@ -110,9 +114,11 @@ export function verifyRange(db: Db, network: string, from: number, length: numbe
     if (!sameBytes(storedHash, createHash('sha256').update(data).digest())) {
       return result(i, { index, code: 'hash_mismatch', message: 'stored entry hash does not match the entry bytes' })
     }
-    if (storedAuthor !== entry.author || storedSeq !== entry.seq) {
-      return result(i, { index, code: 'bad_index_row', message: 'stored author/seq columns disagree with the entry' })
+    // The kind column finds fork-proof entries for the store (`LogStore.convictions`): a row hiding one must not pass.
+    if (storedAuthor !== entry.author || storedSeq !== entry.seq || storedKind !== entry.kind) {
+      return result(i, { index, code: 'bad_index_row', message: 'stored author/seq/kind columns disagree with the entry' })
     }
+    if (entry.kind === 'fork-proof') forkProofs.push({ index, body: entry.body })
     let a = authorIds.get(entry.author)
     if (a === undefined) {
       a = authors.length

@@ -172,7 +172,8 @@ export class GovernanceService implements NodeComponent, GovernanceAccess {
   /** Signs `body` as a `kind` entry with the node's key and submits it; pending until final. */
   async submit(kind: GovKind, body: unknown): Promise<SubmittedEntry> {
     const { store, keyPair } = this.#options
-    const seq = Math.max(store.lastSeq(this.nodeId), this.#lastSeq) + 1
+    // nextSeq counts pending entries too: the witness signs fork-proof entries with this key.
+    const seq = Math.max(store.nextSeq(this.nodeId), this.#lastSeq + 1)
     let bytes: Uint8Array
     try {
       const entry = signEntry({ network: store.network, kind: kind as Kind, seq, time: (this.#options.now ?? Date.now)(), body: body as BodyOf<Kind> }, keyPair)

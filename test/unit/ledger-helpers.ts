@@ -13,6 +13,7 @@ import {
   originOf,
   signEntry,
   type DecodedEntry,
+  type ForkProof,
   type Genesis,
   type LogStore,
 } from '../../src/ledger/index.js'
@@ -37,6 +38,19 @@ export function notes(genesis: Genesis, count: number, author = authorKeys[0]!, 
   return Array.from({ length: count }, (_, i) =>
     decodeEntry(encodeEntry(signEntry({ network, kind: 'note', seq: firstSeq + i, time: 1_700_000_000_000 + i, body: { text: `note ${firstSeq + i}` } }, author)), network),
   )
+}
+
+/** A `fork-proof` entry carrying `proof`, signed by `author`. */
+export function forkProofEntry(genesis: Genesis, proof: ForkProof, author = authorKeys[1]!, seq = 1): DecodedEntry {
+  const network = networkIdOf(genesis)
+  return decodeEntry(encodeEntry(signEntry({ network, kind: 'fork-proof', seq, time: 1_700_000_000_000, body: proof }, author)), network)
+}
+
+/** Witness `w` (index into witnessKeys) cosigning two different trees of one size for `epoch`: a checkpoint fork proof. */
+export function checkpointFork(genesis: Genesis, w: number, epoch: number): ForkProof {
+  const origin = originOf(genesis)
+  const note = (fill: number) => cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(fill), extensions: [`epoch ${epoch}`] }, [witnessKeys[w]!], 1)
+  return { type: 'checkpoint', witness: bytesToHex(witnessKeys[w]!.publicKey), a: note(1), b: note(2) }
 }
 
 /** Cosigns the store's current tree with the first `k` witnesses and stores the checkpoint. */

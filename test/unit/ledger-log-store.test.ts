@@ -13,9 +13,9 @@ import {
   LogStore,
   ReplayedSeqError,
   WrongNetworkError,
+  type ForkProof,
   checkpointForkProof,
   consistencyProof,
-  forkEpoch,
   verifyLog,
   cosignCheckpoint,
   createGenesis,
@@ -27,7 +27,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../src/ledger/index.js'
-import { authorKeys, finalize, notes, tempDir, testGenesis, witnessKeys } from './ledger-helpers.js'
+import { authorKeys, checkpointFork, finalize, forkProofEntry, notes, tempDir, testGenesis, witnessKeys } from './ledger-helpers.js'
 
 const genesis = testGenesis()
 
@@ -109,7 +109,7 @@ test('checkpoints: final with k cosignatures, merged across notes, rejected if t
   }
 })
 
-test('pending entries, and a fork proof bans the equivocating witness', () => {
+test('pending entries; a fork proof alone is evidence and binds nobody until it is in the log', () => {
   const t = tempDir('commons-log-')
   try {
     const store = LogStore.open(join(t.dir, 'commons.db'), { genesis })
@@ -117,21 +117,22 @@ test('pending entries, and a fork proof bans the equivocating witness', () => {
     assert.equal(store.addPending(a!), true)
     assert.equal(store.addPending(a!), false, 'idempotent')
     assert.equal(store.pending().length, 1)
+    assert.equal(store.nextSeq(a!.entry.author), 2, 'a pending seq is taken')
     store.append([a!])
     assert.equal(store.pending().length, 0, 'appending removes it from pending')
     assert.throws(() => store.addPending(a!), ReplayedSeqError)
     store.addPending(b!)
+    assert.equal(store.nextSeq(a!.entry.author), 3)
     const w = bytesToHex(witnessKeys[0]!.publicKey)
     const origin = originOf(genesis)
     const x = cosignCheckpoint({ origin, size: 1, root: store.root(), extensions: [] }, [witnessKeys[0]!], 1)
     const y = cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(1), extensions: [] }, [witnessKeys[0]!], 2)
     assert.throws(() => store.addForkProof(checkpointForkProof(w, x, x)), BadProofError)
     assert.equal(store.addForkProof(checkpointForkProof(w, x, y)), w)
-    assert.deepEqual([...store.bannedWitnesses()], [w])
     assert.equal(store.forkProofs().length, 1)
-    // With witness 0 banned, cosignatures from 0,1,2 are only 2 valid: not final.
+    assert.equal(store.convictions().size, 0, 'not in the log: nobody is convicted')
     const cp = store.addCheckpoint(cosignCheckpoint({ origin, size: 1, root: store.root(), extensions: [] }, witnessKeys.slice(0, 3), 3))
-    assert.equal(cp.final, false)
+    assert.equal(cp.final, true, 'witness 0 still counts')
     store.close()
   } finally {
     t.cleanup()
@@ -169,44 +170,49 @@ test('on open, a stored byte that disagrees with the tree or the final checkpoin
   }
 })
 
-test('a fork proof does not undo history: the forker still counts for checkpoints of epochs before its fork, in the store and in log verify', async () => {
+test('a fork-proof entry convicts from the checkpoint after the one that made it final: the same line in the store and in log verify', async () => {
   const t = tempDir('commons-log-')
   try {
     const path = join(t.dir, 'commons.db')
     const store = LogStore.open(path, { genesis })
     const origin = originOf(genesis)
     const w = bytesToHex(witnessKeys[0]!.publicKey)
-    // Epochs 3 and 4: final with witness 0's cosignature among the k = 3 (nobody knew of a fork yet).
+    const cosigned = (epoch: number, signers: number[], time: number) =>
+      cosignCheckpoint({ origin, size: store.size(), root: store.root(), extensions: [`epoch ${epoch}`] }, signers.map((i) => witnessKeys[i]!), time)
     store.append(notes(genesis, 4))
-    assert.equal(store.addCheckpoint(cosignCheckpoint({ origin, size: 4, root: store.root(), extensions: ['epoch 3'] }, witnessKeys.slice(0, 3), 1)).final, true)
-    // Witness 0 then signs two different trees for epoch 6: a fork proof whose fork epoch is 6.
-    const forged = cosignCheckpoint({ origin, size: 4, root: new Uint8Array(32).fill(7), extensions: ['epoch 6'] }, [witnessKeys[0]!], 2)
-    const honest = cosignCheckpoint({ origin, size: 4, root: store.root(), extensions: ['epoch 6'] }, [witnessKeys[0]!], 2)
-    const proof = checkpointForkProof(w, forged, honest)
-    assert.equal(forkEpoch(proof), 6)
-    store.addForkProof(proof)
-    assert.deepEqual([...store.bannedFrom()], [[w, 6]])
-    // Before the fork its signature counts; from the fork epoch on it does not.
-    store.append(notes(genesis, 2, authorKeys[0], 5))
-    const before = store.addCheckpoint(cosignCheckpoint({ origin, size: 6, root: store.root(), extensions: ['epoch 5'] }, witnessKeys.slice(0, 3), 3))
-    assert.equal(before.final, true, 'epoch 5 < 6: witness 0 still counts')
-    store.append(notes(genesis, 1, authorKeys[0], 7))
-    const atFork = cosignCheckpoint({ origin, size: 7, root: store.root(), extensions: ['epoch 6'] }, witnessKeys.slice(0, 3), 4)
-    const after = store.addCheckpoint(atFork)
-    assert.equal(after.final, false, 'epoch 6: witness 0 no longer counts')
-    assert.equal(store.addCheckpoint(cosignCheckpoint({ origin, size: 7, root: store.root(), extensions: ['epoch 7'] }, witnessKeys.slice(1, 4), 5)).final, true)
+    assert.equal(store.addCheckpoint(cosigned(3, [0, 1, 2], 1)).final, true)
+    // Witness 0 forked in epoch 4; the proof reaches the log in the batch of epoch 5, and a
+    // fork-proof entry that proves nothing (a statement against itself) rides along.
+    const proof = checkpointFork(genesis, 0, 4)
+    const one = checkpointFork(genesis, 1, 4)
+    const bogus = { ...one, b: one.a } as ForkProof
+    store.append([forkProofEntry(genesis, proof), forkProofEntry(genesis, bogus, authorKeys[1], 2), ...notes(genesis, 1, authorKeys[0], 5)])
+    assert.equal(store.convictions().size, 0, 'appended, not final yet')
+    assert.equal(store.addCheckpoint(cosigned(5, [0, 1, 2], 2)).final, true, 'the checkpoint that makes the proof final still counts witness 0')
+    assert.deepEqual([...store.convictions()], [[w, { epoch: 5, size: 7 }]])
+    assert.deepEqual(store.witnessPolicy().witnesses, witnessKeys.slice(1).map((k) => bytesToHex(k.publicKey)))
+    store.append(notes(genesis, 1, authorKeys[0], 6))
+    assert.equal(store.addCheckpoint(cosigned(6, [0, 1, 2], 3)).final, false, 'epoch 6: witness 0 no longer counts')
+    assert.equal(store.addCheckpoint(cosigned(6, [1, 2, 3], 4)).final, true)
+    assert.equal(store.addCheckpoint(cosigned(7, [0, 1, 2], 5)).final, false, 'nor for a later epoch of the same size')
     store.close()
 
-    // log verify agrees: the history before the fork stays final.
     const report = await verifyLog(path, genesis, { threads: 0 })
     assert.equal(report.ok, true, JSON.stringify(report.failure))
-    assert.equal(report.finalSize, 7)
-    // A checkpoint of the fork's epoch marked final on the strength of the forker is caught.
+    assert.equal(report.finalSize, 8)
+    // A checkpoint after the conviction marked final on the strength of witness 0 is caught...
     const raw = new Database(path)
-    assert.equal(raw.prepare('UPDATE log_checkpoints SET note = ?, final = 1 WHERE size = 7').run(atFork).changes, 1)
+    const atSix = cosignCheckpoint({ origin, size: 8, root: new Uint8Array((raw.prepare('SELECT root FROM log_checkpoints WHERE size = 8').pluck().get() as Buffer)), extensions: ['epoch 6'] }, witnessKeys.slice(0, 3), 3)
+    assert.equal(raw.prepare('UPDATE log_checkpoints SET note = ?, final = 1 WHERE size = 8').run(atSix).changes, 1)
     raw.close()
     const bad = await verifyLog(path, genesis, { threads: 0 })
-    assert.deepEqual([bad.ok, bad.failure?.kind, bad.failure?.index, bad.failure?.code], [false, 'checkpoint', 7, 'not_final'])
+    assert.deepEqual([bad.ok, bad.failure?.kind, bad.failure?.index, bad.failure?.code], [false, 'checkpoint', 8, 'not_final'])
+    // ...and so is a kind column rewritten to hide the fork-proof entry from the store.
+    const hide = new Database(path)
+    hide.prepare("UPDATE log_entries SET kind = 'note' WHERE idx = 4").run()
+    hide.close()
+    const hidden = await verifyLog(path, genesis, { threads: 0 })
+    assert.deepEqual([hidden.ok, hidden.failure?.index, hidden.failure?.code], [false, 4, 'bad_index_row'])
   } finally {
     t.cleanup()
   }

@@ -12,13 +12,13 @@ import {
   checkpointForkProof,
   cosignCheckpoint,
   decodeEntry,
-  forkEpoch,
   originOf,
   syncFrom,
+  type DecodedEntry,
   type LogPeer,
 } from '../../src/ledger/index.js'
 import { bytesToHex } from '../../src/identity/index.js'
-import { authorKeys, finalize, notes, tempDir, testGenesis, witnessKeys } from './ledger-helpers.js'
+import { authorKeys, checkpointFork, finalize, forkProofEntry, notes, tempDir, testGenesis, witnessKeys } from './ledger-helpers.js'
 
 const genesis = testGenesis()
 
@@ -135,12 +135,12 @@ test('a tampered entry, entries that miss the root, or a forked peer store nothi
 })
 
 /** Appends `count` notes of `author` (if any) and stores the k-cosigned checkpoint closing `epoch`. */
-function decideEpoch(store: LogStore, epoch: number, count: number, author = authorKeys[0]!): string {
+function decideEpoch(store: LogStore, epoch: number, count: number, author = authorKeys[0]!, signers = [0, 1, 2], before: DecodedEntry[] = []): string {
   const from = store.size()
-  if (count > 0) store.append(notes(genesis, count, author, store.lastSeq(bytesToHex(author.publicKey)) + 1))
+  store.append([...before, ...(count > 0 ? notes(genesis, count, author, store.lastSeq(bytesToHex(author.publicKey)) + 1) : [])])
   const note = cosignCheckpoint(
     { origin: originOf(genesis), size: store.size(), root: store.root(), extensions: [`epoch ${epoch}`, `from ${from}`] },
-    witnessKeys.slice(0, 3),
+    signers.map((i) => witnessKeys[i]!),
     1_700_000_000 + epoch,
   )
   store.addCheckpoint(note)
@@ -237,38 +237,31 @@ test('a sync cut short resumes: entries held without their checkpoint get it fro
   }
 })
 
-test('a node that holds a fork proof still syncs the history the convicted witness helped finalize before its fork epoch, and not after it', async () => {
+test('sync carries convictions: the forker counts up to the checkpoint that made its fork-proof entry final, and a peer checkpoint after it that needs the forker is refused', async () => {
   const t = tempDir('commons-sync-fork-')
   try {
     const a = LogStore.open(join(t.dir, 'a.db'), { genesis })
     decideEpoch(a, 3, 4)
-    decideEpoch(a, 5, 3) // both cosigned by witnesses 0, 1, 2 (k = 3): witness 0 is needed
-    const origin = originOf(genesis)
+    // Witness 0's fork proof is made final in epoch 5, cosigned by 0, 1, 2 (k = 3: witness 0 is needed).
+    decideEpoch(a, 5, 2, authorKeys[0], [0, 1, 2], [forkProofEntry(genesis, checkpointFork(genesis, 0, 4))])
+    decideEpoch(a, 6, 1, authorKeys[0], [1, 2, 3])
     const w = bytesToHex(witnessKeys[0]!.publicKey)
-    const proofAt = (epoch: number) => checkpointForkProof(
-      w,
-      cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(1), extensions: [`epoch ${epoch}`] }, [witnessKeys[0]!], 1),
-      cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(2), extensions: [`epoch ${epoch}`] }, [witnessKeys[0]!], 1),
-    )
-    // Convicted from epoch 6 on: epochs 3 and 5 still count its cosignature.
+    assert.deepEqual([...a.convictions()], [[w, { epoch: 5, size: 7 }]])
     const b = LogStore.open(join(t.dir, 'b.db'), { genesis })
-    b.addForkProof(proofAt(6))
-    const r = await syncFrom(b, new FakeLogPeer(a))
-    assert.deepEqual([r.to, b.latestFinalCheckpoint()?.epoch], [7, 5])
-    // Convicted from epoch 4 on: the epoch-5 checkpoint has only 2 counting cosignatures.
+    const r = await syncFrom(b, new FakeLogPeer(a), { rangeSize: 3, threads: 0 })
+    assert.deepEqual([r.status, r.to], ['synced', 8])
+    assert.deepEqual(history(b), history(a))
+    assert.deepEqual([...b.convictions()], [...a.convictions()])
+    // A peer whose epoch-6 checkpoint is cosigned by 0, 1, 2: final only if witness 0 still
+    // counted, which the entries the sync brings say it does not. The latest note passes the
+    // first check (the new node knows of no conviction yet); the chain is judged again.
+    const forged = cosignCheckpoint({ ...a.latestFinalCheckpoint()!, origin: originOf(genesis), extensions: ['epoch 6', 'from 7'] }, witnessKeys.slice(0, 3), 1_700_000_006)
+    const liar = new FakeLogPeer(a, { note: forged, checkpoints: (notes) => notes.map((n) => (n === a.latestFinalCheckpoint()!.note ? forged : n)) })
     const c = LogStore.open(join(t.dir, 'c.db'), { genesis })
-    c.addForkProof(proofAt(4))
-    await assert.rejects(syncFrom(c, new FakeLogPeer(a)), NotFinalError)
+    await assert.rejects(syncFrom(c, liar, { threads: 0 }), NotFinalError)
     assert.equal(c.size(), 0, 'nothing stored')
-    // The earlier of two proofs decides; a proof whose notes name no epoch counts from epoch 0.
-    c.addForkProof(proofAt(9))
-    assert.deepEqual([...c.bannedFrom()], [[w, 4]])
-    const noEpoch = checkpointForkProof(
-      w,
-      cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(1), extensions: [] }, [witnessKeys[0]!], 1),
-      cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(2), extensions: ['epoch 8'] }, [witnessKeys[0]!], 1),
-    )
-    assert.equal(forkEpoch(noEpoch), 0)
+    // Up to date but for the latest note: the same judgement.
+    await assert.rejects(syncFrom(b, liar, { threads: 0 }), NotFinalError)
     for (const s of [a, b, c]) s.close()
   } finally {
     t.cleanup()

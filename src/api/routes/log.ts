@@ -35,8 +35,8 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z
 
 /** What a checkpoint looks like to a reader: its note plus each witness cosignature, checked. */
 function checkpointView(store: LogStore, cp: StoredCheckpoint) {
-  // A convicted witness still counts for checkpoints of epochs before its fork (as in the store).
-  const witnesses = countingWitnesses(store.witnessPolicy(), cp.epoch)
+  // A convicted witness still counts up to the checkpoint that made its conviction final (as in the store).
+  const witnesses = countingWitnesses(store.witnessPolicy(), cp)
   const signed = parseSignedCheckpoint(cp.note)
   const check = verifyCosignatures(signed, witnesses)
   const times = [...check.timestamps.values()]
