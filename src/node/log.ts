@@ -133,7 +133,7 @@ export function createLogParts(ctx: NodeContext): LogParts {
         dataDir: ctx.dataDir,
         onEvent: (event) => {
           if (event.kind === 'decided') ctx.logger.debug({ height: event.height, size: event.size, final: event.final }, 'epoch decided')
-          else if (event.kind === 'fork-proof') ctx.logger.warn({ witness: event.witness, type: event.proofType }, 'fork proof: witness ignored from now on')
+          else if (event.kind === 'fork-proof') ctx.logger.warn({ witness: event.witness, type: event.proofType }, 'fork proof: submitted to the log; the witness is ignored from the height after it is final')
           else if (event.kind === 'error') ctx.logger.warn({ message: event.message }, 'witness error')
         },
       })

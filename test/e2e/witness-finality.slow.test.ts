@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { keyPairFromSecret, sha256 } from '../../src/identity/index.js'
 import { proposerOf } from '../../src/ledger/consensus/tendermint.js'
+import { LogStore, parseSignedCheckpoint, verifyCosignatures, verifyLog, type Conviction } from '../../src/ledger/index.js'
 import { WitnessCluster, type WitnessProcess } from '../helpers/witness-cluster.js'
 
 const authors = [0, 1, 2].map((i) => keyPairFromSecret(sha256(`witness-e2e-author-${i}`)))
@@ -53,7 +54,7 @@ test('entries from several authors become final; one witness killed → still fi
   }
 })
 
-test('an equivocating witness is caught with a fork proof and the others still finalize', async () => {
+test('an equivocating witness is caught with a fork proof, convicted through the log at one height for all, and the others still finalize', async () => {
   const cluster = new WitnessCluster({ extraArgs: { 3: ['--test-only-byzantine', 'equivocate'] } })
   try {
     await cluster.startAll()
@@ -63,6 +64,37 @@ test('an equivocating witness is caught with a fork proof and the others still f
     await waitFinal(honest, entries.map((e) => e.hash))
     await Promise.all(honest.map((p) => p.waitFor((l) => l.event === 'fork-proof' && l.witness === cluster.witnesses[3], FINAL_WITHIN_MS, 'fork proof')))
     assert.ok(forkProofs(honest).every((w) => w === cluster.witnesses[3]), 'only the equivocator is accused')
+    // The proof goes into the log as a fork-proof entry; once it is final every correct witness
+    // holds the same conviction, and from the next epoch the forker's cosignature counts nowhere.
+    const forker = cluster.witnesses[3]!
+    const convicted = (i: number): Conviction | undefined => {
+      const store = LogStore.open(cluster.logPath(i), { genesis: cluster.genesis, readonly: true, verifyOnOpen: false })
+      try {
+        return store.convictions().get(forker)
+      } finally {
+        store.close()
+      }
+    }
+    const deadline = Date.now() + FINAL_WITHIN_MS
+    while (!honest.every((p) => convicted(p.index) !== undefined)) {
+      assert.ok(Date.now() < deadline, 'the fork-proof entry became final on every correct witness')
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    const lines = honest.map((p) => convicted(p.index)!)
+    assert.ok(lines.every((c) => c.epoch === lines[0]!.epoch && c.size === lines[0]!.size), `one conviction line for all: ${JSON.stringify(lines)}`)
+    const after = cluster.entry(authors[0]!, 'after the conviction')
+    honest[0]!.submit(after.bytes)
+    await waitFinal(honest, [after.hash])
+    for (const p of honest) {
+      const path = cluster.logPath(p.index)
+      const store = LogStore.open(path, { genesis: cluster.genesis, readonly: true, verifyOnOpen: false })
+      const latest = store.latestFinalCheckpoint()!
+      store.close()
+      assert.ok(latest.epoch! > lines[0]!.epoch!, 'a checkpoint after the conviction')
+      assert.equal(verifyCosignatures(parseSignedCheckpoint(latest.note), [forker]).valid.length, 0, 'the forker does not cosign it')
+      const report = await verifyLog(path, cluster.genesis)
+      assert.equal(report.ok, true, JSON.stringify(report.failure))
+    }
   } finally {
     await cluster.stop()
   }

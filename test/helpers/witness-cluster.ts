@@ -132,6 +132,11 @@ export class WitnessCluster {
     this.extraArgs = { ...(options.extraArgs ?? {}) }
   }
 
+  /** The SQLite log of witness `i` (open it read-only while the witness runs). */
+  logPath(i: number): string {
+    return join(this.root, `w${i}`, 'commons.db')
+  }
+
   /** Starts witness `i` (again, with the same data dir, key and port, after a kill). */
   async start(i: number): Promise<WitnessProcess> {
     const ports = await this.allocatePorts()

@@ -82,6 +82,8 @@ export interface Decision {
   readonly batch: EpochBatch
   readonly time: number
   readonly cosigners: number
+  /** Senders of the deciding precommits. */
+  readonly signers: readonly string[]
 }
 
 export interface SimResult {
@@ -172,6 +174,11 @@ function treeAfter(log: readonly string[], entries: readonly string[]): BatchTre
   return { size: leaves.length, root: bytesToHex(rootHash(leaves)) }
 }
 
+/** Hash of the simulated fork-proof entry accusing `witness`. */
+export function forkProofEntryHash(witness: string): string {
+  return sha256Hex(`sim-fork-proof-${witness}`)
+}
+
 /** Entry hash i of the simulated pool. */
 export function simEntry(i: number): string {
   return sha256Hex(`sim-entry-${i}`)
@@ -190,6 +197,8 @@ export function runSimulation(options: SimOptions): SimResult {
   const byz = options.byzantine
   const down = new Set(options.down ?? [])
   const pool = Array.from({ length: options.entries ?? 6 }, (_, i) => simEntry(i))
+  /** Fork-proof entries (hash → convicted witness): one per witness, as if every detector's entry were the same. */
+  const forkEntries = new Map<string, string>()
   let now = 0
   let delivered = 0
 
@@ -212,7 +221,12 @@ export function runSimulation(options: SimOptions): SimResult {
         keys: keys[i]!,
         timeouts,
         collectGraceMs: options.collectGraceMs ?? 40,
-        log: { treeAfter: (entries) => treeAfter(node.log, entries), hasEntry: () => true },
+        log: {
+          treeAfter: (entries) => treeAfter(node.log, entries),
+          hasEntry: () => true,
+          // Every height below the one being started is decided, so the whole log is "before".
+          convictedBefore: () => node.log.filter((h) => forkEntries.has(h)).map((h) => forkEntries.get(h)!),
+        },
       },
       height,
       snapshot,
@@ -323,14 +337,24 @@ export function runSimulation(options: SimOptions): SimResult {
             batch: action.batch,
             time: now,
             cosigners: new Set(action.precommits.map((p) => p.sender)).size,
+            signers: action.precommits.map((p) => p.sender),
           })
           // The next epoch has already ended in these runs: start the next height at once.
           queue.push(now, { kind: 'start-height', to: i, height: action.height + 1, incarnation: incarnation[i]! })
           break
         }
-        case 'fork-proof':
+        case 'fork-proof': {
           node.caught.add(action.witness)
+          // WitnessService submits a fork-proof entry; entries travel outside consensus gossip,
+          // so each detector holding the proof holds the entry too.
+          const entry = forkProofEntryHash(action.witness)
+          forkEntries.set(entry, action.witness)
+          if (!node.held.has(entry)) {
+            node.held.add(entry)
+            if (!node.log.includes(entry)) node.core?.addPending(entry)
+          }
           break
+        }
       }
     }
     node.snapshot = node.core?.snapshot() ?? null

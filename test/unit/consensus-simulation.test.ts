@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { validateBatch } from '../../src/ledger/consensus/batch.js'
-import { conflictingHeights, runSimulation, simEntry, SIM_NETWORK, type SimResult } from '../helpers/witness-sim.js'
+import { conflictingHeights, forkProofEntryHash, runSimulation, simEntry, SIM_NETWORK, type SimResult } from '../helpers/witness-sim.js'
 import { bytesToHex } from '../../src/identity/index.js'
 
 const N = 4
@@ -108,6 +108,53 @@ test('liveness: after GST every correct witness decides every height, with and w
     })
     for (const i of result.correct) assert.equal(result.decisions[i]!.length, 3, `seed ${seed}: witness ${i} decided ${result.decisions[i]!.length}/3`)
     assert.deepEqual(conflictingHeights(result), [])
+  }
+})
+
+test('an equivocator is convicted through the log: every correct witness decides every height, and all stop counting it at the same height, the one after its fork-proof entry (100 seeds)', () => {
+  let countedAfterProof = 0
+  for (let seed = 1; seed <= 100; seed++) {
+    const byzantine = seed % N
+    const result = runSimulation({
+      seed: 50_000 + seed,
+      heights: 6,
+      maxTime: 120_000,
+      gst: 2_000,
+      maxDelayBeforeGst: 300,
+      dropBeforeGst: 0.1,
+      delta: 20,
+      byzantine: { node: byzantine, mode: 'equivocate' },
+    })
+    const forker = witnessesOf(result)[byzantine]!
+    for (const i of result.correct) assert.equal(result.decisions[i]!.length, 6, `seed ${50_000 + seed}: witness ${i} decided ${result.decisions[i]!.length}/6`)
+    assert.deepEqual(conflictingHeights(result), [], `seed ${50_000 + seed}: conflicting decisions`)
+    assertValidDecisions(result)
+    // Agreement makes the conviction height one value; after it the forker's precommit never decides.
+    const decisions = result.decisions[result.correct[0]!]!
+    const convicted = decisions.findIndex((d) => d.batch.entries.includes(forkProofEntryHash(forker)))
+    assert.ok(convicted >= 0, `seed ${50_000 + seed}: the fork-proof entry became final`)
+    for (const d of decisions.slice(convicted + 1)) assert.ok(!d.signers.includes(forker), `seed ${50_000 + seed}: height ${d.height} counted the convicted witness`)
+    if (decisions.slice(0, convicted + 1).some((d) => d.signers.includes(forker))) countedAfterProof++
+  }
+  // Until then its votes count: the line is the log's, not each witness's own discovery.
+  assert.ok(countedAfterProof > 0, 'in some runs the forker helped decide a height before its conviction')
+})
+
+test('liveness with an equivocator under loss, partitions and slower links before GST: every correct witness decides every height (150 seeds)', () => {
+  for (let seed = 1; seed <= 150; seed++) {
+    const result = runSimulation({
+      seed: 70_000 + seed,
+      heights: 4,
+      maxTime: 40_000,
+      gst: 3_000 + (seed % 3) * 1_000,
+      maxDelayBeforeGst: 50 + (seed % 5) * 200,
+      dropBeforeGst: (seed % 4) * 0.1,
+      delta: 20 + (seed % 3) * 30,
+      partition: seed % 6 === 0 ? [[0, 1], [2, 3]] : undefined,
+      byzantine: { node: seed % N, mode: 'equivocate' },
+    })
+    for (const i of result.correct) assert.equal(result.decisions[i]!.length, 4, `seed ${70_000 + seed}: witness ${i} decided ${result.decisions[i]!.length}/4`)
+    assert.deepEqual(conflictingHeights(result), [], `seed ${70_000 + seed}: conflicting decisions`)
   }
 })
 

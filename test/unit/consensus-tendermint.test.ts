@@ -254,6 +254,46 @@ test('equivocation is reported, proven, and the equivocator is ignored afterward
   assert.equal(s.state.rounds['0']!.prevotes[W[1]!], undefined)
 })
 
+test('an equivocator showed this witness nil and the others v: its other precommit and proposal still complete the decision certificate', () => {
+  // Witness 1 (the proposer of round 1) sent this witness a proposal of 'w' and a nil precommit;
+  // witnesses 0 and 3 got 'v' and its precommit for 'v', decided, and moved on. Their re-gossiped
+  // certificate is all this witness will ever get for height 0.
+  const s = new Subject(configFor(2))
+  s.on({ kind: 'start-height', height: 0 })
+  s.on({ kind: 'timeout', timeout: 'propose', height: 0, round: 0 })
+  s.receive(vote('prevote', 0, 0, 0, null))
+  s.receive(vote('prevote', 3, 0, 0, null))
+  s.receive(vote('precommit', 0, 0, 0, null))
+  s.receive(vote('precommit', 3, 0, 0, null))
+  s.on({ kind: 'timeout', timeout: 'precommit', height: 0, round: 0 })
+  assert.equal(s.state.round, 1)
+  assert.equal(proposerOf(W, 0, 1), W[1])
+  s.receive(proposal(1, 0, 1, 'w'))
+  s.receive(vote('precommit', 1, 0, 1, null))
+  const certificate = [proposal(1, 0, 1, 'v'), vote('precommit', 0, 0, 1, 'v'), vote('precommit', 1, 0, 1, 'v'), vote('precommit', 3, 0, 1, 'v')]
+  const actions = certificate.flatMap((m) => s.receive(m))
+  assert.ok(actions.some((a) => a.kind === 'equivocation'), 'the equivocation is still reported')
+  const decision = actions.find((a) => a.kind === 'decide')
+  assert.ok(decision !== undefined && decision.kind === 'decide', 'decided from the certificate')
+  assert.equal(decision.value, 'v')
+  assert.deepEqual(decision.precommits.map((p) => p.sender).sort(), [W[0], W[1], W[3]].sort())
+  assert.equal(s.state.height, 1)
+})
+
+test('an equivocator cannot spend its second vote slot on junk: a vote for a value others back takes the slot over', () => {
+  const s = new Subject(configFor(2))
+  s.on({ kind: 'start-height', height: 0 })
+  s.receive(proposal(0, 0, 0, 'v'))
+  s.receive(vote('precommit', 1, 0, 0, null))
+  s.receive(vote('precommit', 1, 0, 0, 'junk'))
+  assert.equal(s.state.rounds['0']!.otherPrecommits?.[W[1]!]?.valueId, id('junk'))
+  s.receive(vote('precommit', 0, 0, 0, 'v'))
+  s.receive(vote('precommit', 1, 0, 0, 'v'))
+  assert.equal(s.state.rounds['0']!.otherPrecommits?.[W[1]!]?.valueId, id('v'), 'v has a backer, junk none')
+  const actions = s.receive(vote('precommit', 3, 0, 0, 'v'))
+  assert.ok(actions.some((a) => a.kind === 'decide'))
+})
+
 test('messages for the next height are kept and replayed once the height is decided', () => {
   const s = new Subject(configFor(2))
   s.on({ kind: 'start-height', height: 0 })

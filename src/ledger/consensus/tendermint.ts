@@ -76,6 +76,20 @@ export interface RoundLog<V> {
   readonly proposal: ProposalMessage<V> | null
   readonly prevotes: Readonly<Record<string, VoteMessage>>
   readonly precommits: Readonly<Record<string, VoteMessage>>
+  /**
+   * An equivocator's other prevote / precommit of this round (one per sender and type), counted
+   * for the value it names. The paper counts messages: a faulty witness that shows this witness a
+   * nil vote and the others a vote for v counts for both. Keeping only its first vote lets it
+   * split correct witnesses for good — e.g. the others decide v with its precommit and move to the
+   * next height, while this witness, holding its nil precommit, can never gather k for v; or a
+   * correct witness locked on v is never released because the others cannot see v's polka. Safe:
+   * k votes for a value from distinct witnesses include at least k − f correct ones, whatever else
+   * the faulty senders signed (the paper's quorum intersection).
+   */
+  readonly otherPrevotes?: Readonly<Record<string, VoteMessage>>
+  readonly otherPrecommits?: Readonly<Record<string, VoteMessage>>
+  /** The proposer's other proposal of this round: a decision may carry it (line 49). */
+  readonly otherProposal?: ProposalMessage<V> | null
 }
 
 /** The state of one witness (`h_p`, `round_p`, `step_p`, locks, message log). JSON-serializable. */
@@ -186,6 +200,9 @@ interface MutableRoundLog<V> {
   proposal: ProposalMessage<V> | null
   prevotes: Record<string, VoteMessage>
   precommits: Record<string, VoteMessage>
+  otherPrevotes: Record<string, VoteMessage>
+  otherPrecommits: Record<string, VoteMessage>
+  otherProposal: ProposalMessage<V> | null
 }
 
 type Mutable<V> = { -readonly [K in keyof TendermintState<V>]: TendermintState<V>[K] } & {
@@ -197,7 +214,7 @@ type Mutable<V> = { -readonly [K in keyof TendermintState<V>]: TendermintState<V
 function cloneState<V>(state: TendermintState<V>): Mutable<V> {
   const rounds: Record<string, MutableRoundLog<V>> = {}
   for (const [r, log] of Object.entries(state.rounds)) {
-    rounds[r] = { proposal: log.proposal, prevotes: { ...log.prevotes }, precommits: { ...log.precommits } }
+    rounds[r] = { proposal: log.proposal, prevotes: { ...log.prevotes }, precommits: { ...log.precommits }, otherPrevotes: { ...log.otherPrevotes }, otherPrecommits: { ...log.otherPrecommits }, otherProposal: log.otherProposal ?? null }
   }
   return { ...state, rounds, nextHeight: [...state.nextHeight], faulty: [...state.faulty] }
 }
@@ -279,7 +296,16 @@ class Transition<V> {
         log.proposal = message
         return true
       }
-      if (log.proposal.sig !== message.sig) this.actions.push({ kind: 'equivocation', first: log.proposal, second: message })
+      if (log.proposal.sig === message.sig || log.otherProposal?.sig === message.sig) return false
+      this.actions.push({ kind: 'equivocation', first: log.proposal, second: message })
+      // One slot; a proposal with more precommits behind it takes it over (a decision's certificate
+      // is re-gossiped, so its precommits arrive again after its proposal).
+      const other = log.otherProposal
+      const support = (m: ProposalMessage<V>): number => this.votesFor(log, 'precommit', this.config.valueId(m.value)).length
+      if (other === null || support(message) > support(other)) {
+        log.otherProposal = message
+        return true
+      }
       return false
     }
     const votes = message.type === 'prevote' ? log.prevotes : log.precommits
@@ -288,15 +314,36 @@ class Transition<V> {
       votes[message.sender] = message
       return true
     }
-    if (existing.sig !== message.sig) this.actions.push({ kind: 'equivocation', first: existing, second: message })
+    if (existing.sig === message.sig) return false
+    this.actions.push({ kind: 'equivocation', first: existing, second: message })
+    // One slot per sender and type; a vote for a value more others back takes it over junk sent
+    // to fill it (re-gossip brings the votes that matter again).
+    const others = message.type === 'prevote' ? log.otherPrevotes : log.otherPrecommits
+    const other = others[message.sender]
+    if (other?.sig === message.sig) return false
+    const support = (id: string | null): number => this.votesFor(log, message.type, id).filter((v) => v.sender !== message.sender).length
+    if (other === undefined || support(message.valueId) > support(other.valueId)) {
+      others[message.sender] = message
+      return true
+    }
     return false
+  }
+
+  /** The round's votes of `type` for `valueId` (null: nil), one per sender, equivocators' other votes included. */
+  private votesFor(log: RoundLog<V>, type: VoteType, valueId: string | null): VoteMessage[] {
+    const first = type === 'prevote' ? log.prevotes : log.precommits
+    const out = Object.values(first).filter((v) => v.valueId === valueId)
+    for (const o of Object.values((type === 'prevote' ? log.otherPrevotes : log.otherPrecommits) ?? {})) {
+      if (o.valueId === valueId && first[o.sender]?.valueId !== valueId) out.push(o)
+    }
+    return out
   }
 
   private roundLog(round: number): MutableRoundLog<V> {
     const key = String(round)
     let log = this.s.rounds[key]
     if (log === undefined) {
-      log = { proposal: null, prevotes: {}, precommits: {} }
+      log = { proposal: null, prevotes: {}, precommits: {}, otherPrevotes: {}, otherPrecommits: {}, otherProposal: null }
       this.s.rounds[key] = log
     }
     return log
@@ -309,8 +356,11 @@ class Transition<V> {
     // Dropping a proven equivocator's votes can only make quorums harder to reach: never unsafe.
     for (const log of Object.values(s.rounds)) {
       if (log.proposal?.sender === witness) log.proposal = null
+      if (log.otherProposal?.sender === witness) log.otherProposal = null
       delete log.prevotes[witness]
       delete log.precommits[witness]
+      delete log.otherPrevotes[witness]
+      delete log.otherPrecommits[witness]
     }
     s.nextHeight = s.nextHeight.filter((m) => m.sender !== witness)
   }
@@ -443,8 +493,8 @@ class Transition<V> {
   private countVotes(round: number, type: VoteType, valueId: string | null | undefined): number {
     const log = this.s.rounds[String(round)]
     if (log === undefined) return 0
-    const votes = Object.values(type === 'prevote' ? log.prevotes : log.precommits)
-    return valueId === undefined ? votes.length : votes.filter((v) => v.valueId === valueId).length
+    if (valueId !== undefined) return this.votesFor(log, type, valueId).length
+    return Object.keys(type === 'prevote' ? log.prevotes : log.precommits).length
   }
 
   private sameValue(a: V | null, b: V): boolean {
@@ -550,23 +600,30 @@ class Transition<V> {
       .sort((a, b) => a - b)
     for (const r of rounds) {
       const log = s.rounds[String(r)] as MutableRoundLog<V>
-      if (log.proposal === null) continue
-      const v = log.proposal.value
-      const id = this.config.valueId(v)
-      let precommits = Object.values(log.precommits).filter((p) => p.valueId === id)
-      if (precommits.length < this.config.quorum) continue
-      const verify = this.config.verifyExtension
-      if (verify !== undefined) {
-        precommits = precommits.filter((p) => p.extension !== undefined && verify(v, s.height, p.sender, p.extension))
-        if (precommits.length < this.config.quorum) continue
+      for (const proposal of [log.proposal, log.otherProposal]) {
+        if (proposal !== null && this.decideWith(r, log, proposal)) return true
       }
-      if (!this.config.isValid(v, s.height)) continue
-      precommits.sort((a, b) => this.config.witnesses.indexOf(a.sender) - this.config.witnesses.indexOf(b.sender))
-      this.actions.push({ kind: 'decide', height: s.height, round: r, value: v, valueId: id, proposal: log.proposal, precommits })
-      this.enterNextHeight()
-      return true
     }
     return false
+  }
+
+  /** Line 49 for one proposal of round `r`: k precommits for its value (with valid extensions) → decide. */
+  private decideWith(r: number, log: MutableRoundLog<V>, proposal: ProposalMessage<V>): boolean {
+    const s = this.s
+    const v = proposal.value
+    const id = this.config.valueId(v)
+    let precommits = this.votesFor(log, 'precommit', id)
+    if (precommits.length < this.config.quorum) return false
+    const verify = this.config.verifyExtension
+    if (verify !== undefined) {
+      precommits = precommits.filter((p) => p.extension !== undefined && verify(v, s.height, p.sender, p.extension))
+      if (precommits.length < this.config.quorum) return false
+    }
+    if (!this.config.isValid(v, s.height)) return false
+    precommits.sort((a, b) => this.config.witnesses.indexOf(a.sender) - this.config.witnesses.indexOf(b.sender))
+    this.actions.push({ kind: 'decide', height: s.height, round: r, value: v, valueId: id, proposal, precommits })
+    this.enterNextHeight()
+    return true
   }
 
   /** Line 54: reset locks and the message log, keep messages already received for the new height. */

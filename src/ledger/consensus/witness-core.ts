@@ -59,6 +59,12 @@ export interface LocalLog {
   treeAfter(entries: readonly string[]): BatchTree
   /** Whether this witness holds the entry's bytes (it cannot append what it does not hold). */
   hasEntry(hash: string): boolean
+  /**
+   * Witnesses convicted by a fork-proof entry decided at a height below `height`: their votes,
+   * sets and cosignatures do not count from `height` on. Read from the log, so every witness bans
+   * a forker at the same height (`../convictions.ts`).
+   */
+  convictedBefore(height: number): readonly string[]
 }
 
 export interface WitnessCoreOptions {
@@ -92,6 +98,9 @@ export class WitnessCore {
   private ownSets: EpochSet[] = []
   private readonly pending = new Set<string>()
   private readonly forkProofs = new Map<string, ForkProof>()
+  /** Witnesses shown to have equivocated by a proof this witness holds. */
+  private readonly accused = new Set<string>()
+  /** Witnesses convicted in the log: ignored from the height after their conviction was decided. */
   private readonly faulty = new Set<string>()
   private readonly graceOver = new Set<number>()
   private readonly graceScheduled = new Set<number>()
@@ -121,7 +130,10 @@ export class WitnessCore {
     for (const set of snapshot?.ownSets ?? []) if (set.epoch >= height) this.storeSet(set)
     this.ownSets = (snapshot?.ownSets ?? []).filter((s) => s.epoch >= height)
     for (const h of snapshot?.pending ?? []) this.pending.add(h)
-    for (const proof of snapshot?.forkProofs ?? []) this.forkProofs.set(forkProofId(proof), proof)
+    for (const proof of snapshot?.forkProofs ?? []) {
+      this.forkProofs.set(forkProofId(proof), proof)
+      this.accused.add(proof.witness)
+    }
   }
 
   /** The height (epoch) being decided now. */
@@ -133,9 +145,14 @@ export class WitnessCore {
     return this.machine
   }
 
-  /** Witnesses proven faulty so far. */
+  /** Witnesses convicted in the log, whose signatures this witness ignores now. */
   get faultyWitnesses(): readonly string[] {
     return [...this.faulty]
+  }
+
+  /** Witnesses this witness holds a verified fork proof against (convicted or not yet). */
+  get accusedWitnesses(): readonly string[] {
+    return [...this.accused]
   }
 
   get proofs(): readonly ForkProof[] {
@@ -167,6 +184,7 @@ export class WitnessCore {
   startHeight(height: number): WitnessAction[] {
     if (height !== this.machine.height || this.machine.step !== 'new-height') return []
     const actions: WitnessAction[] = []
+    for (const witness of this.options.log.convictedBefore(height)) actions.push(...this.ban(witness))
     // A node that only follows the witnesses signs no epoch set: nobody would count it.
     if (this.options.witnesses.includes(this.self)) {
       let own = this.ownSets.find((s) => s.epoch === height)
@@ -222,8 +240,11 @@ export class WitnessCore {
     const out: WitnessGossip[] = []
     for (const proof of this.forkProofs.values()) out.push({ kind: 'fork-proof', proof })
     for (const set of this.sets.get(this.machine.height)?.values() ?? []) out.push({ kind: 'epoch-set', set })
-    // The current round, and the round whose prevotes justify re-proposing validValue (line 28).
-    const rounds = new Set([this.machine.round, this.machine.validRound])
+    // The current round; the one before it (a witness still there may lack the precommit that
+    // lets it time out: with a witness convicted, all k correct ones must move together, and the
+    // round skip of line 55 needs n − k + 1 senders of the later round); and the round whose
+    // prevotes justify re-proposing validValue (line 28).
+    const rounds = new Set([this.machine.round - 1, this.machine.round, this.machine.validRound])
     for (const r of rounds) {
       const log = this.machine.rounds[String(r)]
       if (log === undefined) continue
@@ -281,7 +302,7 @@ export class WitnessCore {
     if (set.network !== this.options.network || !this.options.witnesses.includes(set.witness)) return []
     // Only the current epoch and the next one matter; older sets can only feed fork proofs we no longer need.
     if (set.epoch < this.machine.height || set.epoch > this.machine.height + 1) return []
-    if (this.faulty.has(set.witness) || !verifyEpochSet(set)) return []
+    if (this.faulty.has(set.witness) || this.accused.has(set.witness) || !verifyEpochSet(set)) return []
     const existing = this.sets.get(set.epoch)?.get(set.witness)
     if (existing !== undefined) {
       if (existing.sig === set.sig) return []
@@ -302,16 +323,32 @@ export class WitnessCore {
     }
     const canonical = canonicalForkProof(proof)
     this.forkProofs.set(id, canonical)
-    const actions: WitnessAction[] = [{ kind: 'fork-proof', witness, proof: canonical }]
-    // Gossip a proof we found or learned, once: every witness must stop counting this signer.
-    actions.push({ kind: 'gossip', message: { kind: 'fork-proof', proof: canonical } })
-    if (!this.faulty.has(witness)) {
-      this.faulty.add(witness)
+    // The service publishes it as a fork-proof entry; gossiped once, so every witness holds the
+    // evidence. Its votes still count: a witness that stopped counting them on its own, before
+    // the others, could not accept a decision they reached with the forker's precommit. That ban
+    // starts at the height after the entry is decided (`startHeight`), the same for all.
+    const actions: WitnessAction[] = [
+      { kind: 'fork-proof', witness, proof: canonical },
+      { kind: 'gossip', message: { kind: 'fork-proof', proof: canonical } },
+    ]
+    // Its epoch sets, though, are dropped now: they only shape what this witness proposes and
+    // accepts (local choices; a batch's validity rests on the evidence it carries), and an
+    // equivocator's two sets would otherwise give correct witnesses different views of what is
+    // censored — each rejecting the others' proposals until the conviction, which needs a decision.
+    if (!this.accused.has(witness)) {
+      this.accused.add(witness)
       for (const byWitness of this.sets.values()) byWitness.delete(witness)
-      actions.push(...this.stepMachine({ kind: 'faulty', witness }))
       actions.push(...this.offerCandidate())
     }
     return actions
+  }
+
+  /** Stops counting a witness convicted in the log: its sets, votes and proposals from now on. */
+  private ban(witness: string): WitnessAction[] {
+    if (this.faulty.has(witness) || !this.options.witnesses.includes(witness)) return []
+    this.faulty.add(witness)
+    for (const byWitness of this.sets.values()) byWitness.delete(witness)
+    return this.stepMachine({ kind: 'faulty', witness })
   }
 
   /** getValue(): once k sets are in, and all sets or the grace period, offer the batch as candidate. */
@@ -319,7 +356,7 @@ export class WitnessCore {
     const height = this.machine.height
     if (this.machine.step === 'new-height') return []
     const sets = [...(this.sets.get(height)?.values() ?? [])]
-    const live = this.options.witnesses.length - this.faulty.size
+    const live = this.options.witnesses.filter((w) => !this.faulty.has(w) && !this.accused.has(w)).length
     if (sets.length < this.options.quorum) return []
     const actions: WitnessAction[] = []
     if (sets.length < live && !this.graceOver.has(height)) {

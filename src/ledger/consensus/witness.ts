@@ -14,7 +14,8 @@ import {
   type Checkpoint,
   type NoteSignature,
 } from '../checkpoint.js'
-import { decodeEntry, type DecodedEntry } from '../entry.js'
+import { decodeEntry, encodeEntry, signEntry, type DecodedEntry } from '../entry.js'
+import type { ForkProof as LedgerForkProof } from '../fork-proof.js'
 import { leafHash } from '../merkle.js'
 import { TreeAppender } from '../tree.js'
 import type { LogStore, StoredCheckpoint } from '../log-store.js'
@@ -145,13 +146,18 @@ export class WitnessService {
     return this.core?.height ?? 0
   }
 
-  /** Witnesses this node has proven faulty. */
+  /** Witnesses convicted in the log, whose signatures no longer count. */
   get faulty(): readonly string[] {
     return this.core?.faultyWitnesses ?? []
   }
 
+  /** Witnesses this node holds a fork proof against (convicted once its fork-proof entry is final). */
+  get accused(): readonly string[] {
+    return this.core?.accusedWitnesses ?? []
+  }
+
   /** A summary of the consensus state, for status output and debugging. */
-  status(): { height: number; round: number; step: string; pending: number; undelivered: number; faulty: readonly string[]; votes: Record<string, string> } {
+  status(): { height: number; round: number; step: string; pending: number; undelivered: number; faulty: readonly string[]; accused: readonly string[]; votes: Record<string, string> } {
     const state = this.core?.state
     const votes: Record<string, string> = {}
     for (const [r, log] of Object.entries(state?.rounds ?? {})) {
@@ -165,6 +171,7 @@ export class WitnessService {
       pending: this.core?.pendingEntries.length ?? 0,
       undelivered: this.undelivered.length,
       faulty: this.faulty,
+      accused: this.accused,
       votes,
     }
   }
@@ -183,7 +190,11 @@ export class WitnessService {
         keys: this.options.keys,
         timeouts: this.options.timeouts ?? defaultTimeouts(genesis.epochMs),
         collectGraceMs: Math.max(50, Math.floor(genesis.epochMs / 10)),
-        log: { treeAfter: (entries) => this.treeAfter(entries), hasEntry: (h) => this.known.has(h) },
+        log: {
+          treeAfter: (entries) => this.treeAfter(entries),
+          hasEntry: (h) => this.known.has(h),
+          convictedBefore: (h) => [...this.store.convictions()].filter(([, c]) => c.epoch !== undefined && c.epoch < h).map(([w]) => w),
+        },
         cosign: (batch) => this.cosignBatch(batch),
         verifyCosignature: (batch, witness, ext) => this.verifyBatchCosignature(batch, witness, ext),
       },
@@ -192,13 +203,17 @@ export class WitnessService {
     )
     // A restart mid-round: the timers of that round died with the old process.
     this.perform(this.core.resume())
-    for (const proof of this.store.forkProofs()) this.perform(this.core.receive({ kind: 'fork-proof', proof }))
     for (const stored of this.store.pending()) {
       try {
         this.holdEntry(decodeEntry(stored.bytes, this.store.network))
       } catch {
         // A pending row that no longer decodes is dropped; it was never final.
       }
+    }
+    for (const proof of this.store.forkProofs()) {
+      this.perform(this.core.receive({ kind: 'fork-proof', proof }))
+      // A crash between finding a proof and submitting its entry: submit it now.
+      this.publishConviction(proof)
     }
     const pubsub = this.options.pubsub
     pubsub.addEventListener('message', this.onMessage)
@@ -471,8 +486,27 @@ export class WitnessService {
       } catch (err) {
         this.emit({ kind: 'error', message: `fork proof not stored: ${(err as Error).message}` })
       }
+      this.publishConviction(proof)
     }
     this.emit({ kind: 'fork-proof', witness, proofType: proof.type })
+  }
+
+  /**
+   * Submits `proof` as a `fork-proof` entry signed by this node, unless an entry accusing the same
+   * witness is already in the log or pending here: once final it convicts the witness for every
+   * node alike (`../convictions.ts`).
+   */
+  private publishConviction(proof: LedgerForkProof): void {
+    const accuses = (body: unknown): boolean => (body as LedgerForkProof).witness === proof.witness
+    if (this.store.forkProofEntries(0, this.store.size()).some((e) => accuses(e.body))) return
+    for (const d of this.known.values()) if (d.entry.kind === 'fork-proof' && accuses(d.entry.body)) return
+    try {
+      const seq = this.store.nextSeq(this.nodeId)
+      const entry = signEntry({ network: this.store.network, kind: 'fork-proof', seq, time: this.now(), body: proof }, this.options.keys)
+      this.submit(encodeEntry(entry))
+    } catch (err) {
+      this.emit({ kind: 'error', message: `fork-proof entry not submitted: ${(err as Error).message}` })
+    }
   }
 
   // ---- decisions ----
