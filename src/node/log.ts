@@ -131,9 +131,11 @@ export function createLogParts(ctx: NodeContext): LogParts {
         keys: ctx.keyPair,
         pubsub,
         dataDir: ctx.dataDir,
+        ...(ctx.swarm === undefined ? {} : { syncLog: () => catchUp(store!) }),
         onEvent: (event) => {
           if (event.kind === 'decided') ctx.logger.debug({ height: event.height, size: event.size, final: event.final }, 'epoch decided')
           else if (event.kind === 'fork-proof') ctx.logger.warn({ witness: event.witness, type: event.proofType }, 'fork proof: submitted to the log; the witness is ignored from the height after it is final')
+          else if (event.kind === 'resynced') ctx.logger.info({ from: event.from, to: event.to }, 'log synced from peers after falling behind')
           else if (event.kind === 'error') ctx.logger.warn({ message: event.message }, 'witness error')
         },
       })

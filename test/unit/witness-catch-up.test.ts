@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { Message } from '@libp2p/gossipsub'
 import { bytesToHex, keyPairFromSecret } from '../../src/identity/index.js'
 import { WitnessService, type WitnessEvent, type WitnessPubSub } from '../../src/ledger/consensus/witness.js'
-import { LogStore, createGenesis, encodeEntry, networkIdOf, signEntry, type Genesis } from '../../src/ledger/index.js'
+import { LogStore, createGenesis, encodeEntry, networkIdOf, signEntry, syncFrom, type Genesis, type LogPeer } from '../../src/ledger/index.js'
 import { tempDir } from './ledger-helpers.js'
 
 /** In-process gossip: what one member publishes reaches every OTHER member subscribed to the topic (as gossipsub). */
@@ -18,6 +18,8 @@ class FakeBus {
 }
 
 class FakeBusPubSub implements WitnessPubSub {
+  /** False: cut off (a partition): nothing is sent or received. */
+  connected = true
   readonly topics = new Set<string>()
   readonly listeners = new Set<(event: CustomEvent<Message>) => void>()
   constructor(private readonly bus: FakeBus) {
@@ -30,8 +32,9 @@ class FakeBusPubSub implements WitnessPubSub {
     this.topics.delete(topic)
   }
   async publish(topic: string, data: Uint8Array): Promise<void> {
+    if (!this.connected) return
     for (const m of this.bus.members) {
-      if (m === this || !m.topics.has(topic)) continue
+      if (m === this || !m.topics.has(topic) || !m.connected) continue
       setImmediate(() => {
         for (const l of m.listeners) l(new CustomEvent('message', { detail: { type: 'unsigned', topic, data } as Message }))
       })
@@ -42,6 +45,23 @@ class FakeBusPubSub implements WitnessPubSub {
   }
   removeEventListener(_type: 'message', listener: (event: CustomEvent<Message>) => void): void {
     this.listeners.delete(listener)
+  }
+}
+
+/** The other end of `/commons/log/1`, answering from a store in this process. */
+class StorePeer implements LogPeer {
+  constructor(private readonly store: LogStore) {}
+  async checkpoint(): Promise<string | null> {
+    return this.store.latestFinalCheckpoint()?.note ?? null
+  }
+  async checkpoints(after: number, upTo: number): Promise<string[]> {
+    return this.store.finalCheckpoints(after, upTo, 1000).map((c) => c.note)
+  }
+  async consistency(from: number, to: number) {
+    return this.store.consistencyProof(from, to)
+  }
+  async entries(from: number, to: number) {
+    return this.store.entries(from, to).map((e) => e.bytes)
   }
 }
 
@@ -87,6 +107,63 @@ test('a follower that starts many heights behind asks for and receives the decis
     assert.equal(storeB.rootHex(), storeA.rootHex())
     assert.deepEqual(history(storeB), history(storeA), 'the same checkpoint included each entry')
     assert.ok(eventsB.filter((e) => e.kind === 'decided').length > behind, 'it decided every missed height, empty ones included')
+    assert.deepEqual(eventsB.filter((e) => e.kind === 'error'), [])
+  } finally {
+    b.stop()
+    a.stop()
+    storeA.close()
+    storeB.close()
+    t.cleanup()
+  }
+})
+
+test('a follower cut off for longer than the witnesses keep decision certificates catches up by log sync, then follows live again', async () => {
+  const t = tempDir('commons-resync-')
+  const genesis: Genesis = createGenesis({ network: 'resync', created: Date.now(), members: [], witnesses: [bytesToHex(witnessKey.publicKey)], epochMs: 100 })
+  const network = networkIdOf(genesis)
+  const bus = new FakeBus()
+  const storeA = LogStore.open(join(t.dir, 'a.db'), { genesis })
+  const storeB = LogStore.open(join(t.dir, 'b.db'), { genesis })
+  const eventsB: WitnessEvent[] = []
+  const busB = new FakeBusPubSub(bus)
+  // Certificates of 4 heights only: a partition of ~10 epochs outlives them.
+  const a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: t.dir, certificateWindow: 4 })
+  const b = new WitnessService({
+    store: storeB,
+    keys: followerKey,
+    pubsub: busB,
+    dataDir: join(t.dir, 'b'),
+    certificateWindow: 4,
+    syncLog: async () => {
+      await syncFrom(storeB, new StorePeer(storeA), { threads: 0 })
+    },
+    onEvent: (e) => eventsB.push(e),
+  })
+  const note = (seq: number) => encodeEntry(signEntry({ network, kind: 'note', seq, time: Date.now(), body: { text: `note ${seq}` } }, author))
+  const epochOf = (s: LogStore) => s.latestFinalCheckpoint()?.epoch ?? -1
+  try {
+    mkdirSync(join(t.dir, 'b'), { recursive: true })
+    a.start()
+    b.start()
+    a.submit(note(1))
+    await until('entry 1 final on the follower', () => storeB.size() === 1)
+    busB.connected = false
+    for (let seq = 2; seq <= 3; seq++) {
+      a.submit(note(seq))
+      await until(`entry ${seq} final on the witness`, () => storeA.size() === seq)
+    }
+    const cutAt = epochOf(storeB)
+    await until('the witness is past its certificate window', () => epochOf(storeA) > cutAt + 10)
+    assert.equal(storeB.size(), 1, 'nothing reached the follower meanwhile')
+    busB.connected = true
+    const target = epochOf(storeA)
+    await until('the follower synced', () => epochOf(storeB) >= target)
+    assert.ok(eventsB.some((e) => e.kind === 'resynced'), 'it caught up by log sync')
+    assert.equal(storeB.rootHex(), bytesToHex(storeA.treeHash(storeB.size())), 'the same log')
+    // And it follows live again: an entry decided now reaches it through the witness's gossip.
+    a.submit(note(4))
+    await until('entry 4 final on the follower', () => storeB.size() === 4)
+    assert.deepEqual(history(storeB), history(storeA).slice(0, history(storeB).length))
     assert.deepEqual(eventsB.filter((e) => e.kind === 'error'), [])
   } finally {
     b.stop()

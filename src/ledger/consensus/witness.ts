@@ -45,6 +45,8 @@ export const WITNESS_TOPIC = '/commons/log/witness/1'
 const STATE_FILE = 'consensus-state.json'
 /** How many recent decision certificates a witness keeps to let a lagging witness catch up. */
 const MAX_CATCH_UP_HEIGHTS = 256
+/** Re-gossip ticks behind without deciding a height before the log is synced from peers instead. */
+const RESYNC_AFTER_TICKS = 8
 /** Pending entries re-published per re-gossip tick (oldest first). */
 const MAX_REPUBLISHED_ENTRIES = 64
 
@@ -81,6 +83,7 @@ export type WitnessEvent =
   | { readonly kind: 'decided'; readonly height: number; readonly round: number; readonly entries: readonly string[]; readonly size: number; readonly root: string; readonly final: boolean; readonly cosigners: number }
   | { readonly kind: 'fork-proof'; readonly witness: string; readonly proofType: ForkProof['type'] }
   | { readonly kind: 'entry'; readonly hash: string }
+  | { readonly kind: 'resynced'; readonly from: number; readonly to: number }
   | { readonly kind: 'error'; readonly message: string }
 
 export interface WitnessServiceOptions {
@@ -94,6 +97,15 @@ export interface WitnessServiceOptions {
   /** Wall clock in ms (the only clock in the consensus code). */
   readonly now?: () => number
   readonly onEvent?: (event: WitnessEvent) => void
+  /**
+   * Brings the store up to the peers' log over `/commons/log/1` (the node runs `syncFrom` on its
+   * connections). Used when this node has fallen further behind than the witnesses keep decision
+   * certificates (e.g. after a long partition): nothing else would ever bring those heights back.
+   * Deliveries wait while it runs, so nothing else appends meanwhile.
+   */
+  readonly syncLog?: () => Promise<void>
+  /** How many recent decision certificates to keep for lagging witnesses (default 256). */
+  readonly certificateWindow?: number
   /**
    * TEST-ONLY seam for Byzantine behaviour in multi-process tests (equivocation, censorship): every
    * outgoing gossip message is replaced by what this returns. Never set in a real node.
@@ -129,6 +141,9 @@ export class WitnessService {
   private readonly ahead = new Map<number, WitnessGossip[]>()
   private readonly served = new Map<number, number>()
   private running = false
+  private syncing = false
+  private behindAt = -1
+  private behindTicks = 0
   private regossipTimer: NodeJS.Timeout | undefined
   private epochTimer: NodeJS.Timeout | undefined
   private readonly now: () => number
@@ -210,6 +225,9 @@ export class WitnessService {
         // A pending row that no longer decodes is dropped; it was never final.
       }
     }
+    // Entries that became final while this core was not running (a log sync) are not pending.
+    for (const [h] of this.known) if (this.store.indexOf(h) !== undefined) this.known.delete(h)
+    this.core.removePending(this.core.pendingEntries.filter((h) => this.store.indexOf(h) !== undefined))
     for (const proof of this.store.forkProofs()) {
       this.perform(this.core.receive({ kind: 'fork-proof', proof }))
       // A crash between finding a proof and submitting its entry: submit it now.
@@ -228,7 +246,20 @@ export class WitnessService {
       // subscriptions were known reached nobody, and a witness that was down needs them.
       let budget = MAX_REPUBLISHED_ENTRIES
       for (const h of this.known.keys()) if (budget-- > 0) this.republishEntry(h)
-      if (this.isBehind()) this.requestCatchUp()
+      if (this.isBehind()) {
+        this.requestCatchUp()
+        // Certificates stopped coming (the witnesses no longer keep those heights, or answer
+        // nothing): catch up by log sync instead. A height decided meanwhile resets the count.
+        if (this.core.height !== this.behindAt) {
+          this.behindAt = this.core.height
+          this.behindTicks = 0
+        } else if (++this.behindTicks >= RESYNC_AFTER_TICKS) {
+          this.behindTicks = 0
+          void this.resync()
+        }
+      } else {
+        this.behindTicks = 0
+      }
       this.regossipTimer = setTimeout(tick, every)
     }
     this.regossipTimer = setTimeout(tick, every)
@@ -330,7 +361,7 @@ export class WitnessService {
    */
   private serveLagging(from: number): void {
     const now = this.now()
-    for (let h = from; h < from + MAX_CATCH_UP_HEIGHTS; h++) {
+    for (let h = from; h < from + this.window; h++) {
       const cert = this.certificates.get(h)
       if (cert === undefined) break
       if ((this.served.get(h) ?? 0) > now - 1000) continue
@@ -362,6 +393,39 @@ export class WitnessService {
     return this.now() > this.epochEndMs(this.core.height) + 3 * this.store.genesis.epochMs
   }
 
+  private get window(): number {
+    return this.options.certificateWindow ?? MAX_CATCH_UP_HEIGHTS
+  }
+
+  /**
+   * Syncs the log from peers (`syncLog`) with deliveries held back; if that moved the log past
+   * the height being decided, restarts the core there, as after a process restart (its snapshot
+   * still guards what it signed).
+   */
+  private async resync(): Promise<void> {
+    if (this.syncing || this.options.syncLog === undefined) return
+    this.syncing = true
+    const from = this.nextHeight()
+    try {
+      await this.options.syncLog()
+    } catch (err) {
+      this.emit({ kind: 'error', message: `log sync failed: ${(err as Error).message}` })
+    } finally {
+      this.syncing = false
+    }
+    const to = this.nextHeight()
+    if (!this.running) return
+    if (to > from && this.core !== null && to > this.core.height) {
+      this.stop()
+      this.undelivered.length = 0
+      this.ahead.clear()
+      this.start()
+      this.emit({ kind: 'resynced', from, to })
+    } else {
+      this.tryDeliver()
+    }
+  }
+
   private requestCatchUp(): void {
     if (this.core === null) return
     const height = Math.min(this.core.height, this.undelivered[0]?.height ?? Infinity)
@@ -369,7 +433,7 @@ export class WitnessService {
   }
 
   private keepAhead(height: number, gossip: WitnessGossip): void {
-    if (height > this.height + MAX_CATCH_UP_HEIGHTS) return
+    if (height > this.height + this.window) return
     const list = this.ahead.get(height) ?? []
     if (list.length >= 64) return
     list.push(gossip)
@@ -513,7 +577,7 @@ export class WitnessService {
 
   private keepCertificate(height: number, proposal: ConsensusMessage<EpochBatch>, precommits: readonly ConsensusMessage<EpochBatch>[]): void {
     this.certificates.set(height, [proposal, ...precommits].map((message) => ({ kind: 'consensus', message })))
-    for (const h of this.certificates.keys()) if (h < height - MAX_CATCH_UP_HEIGHTS) this.certificates.delete(h)
+    for (const h of this.certificates.keys()) if (h < height - this.window) this.certificates.delete(h)
   }
 
   private decide(height: number, round: number, batch: EpochBatch, cosignatures: NoteSignature[]): void {
@@ -534,7 +598,8 @@ export class WitnessService {
 
   private deliverOldest(): boolean {
     const pending = this.undelivered[0]
-    if (pending === undefined || this.core === null) return false
+    // A log sync is appending: this batch waits (and is dropped if the sync passes it).
+    if (pending === undefined || this.core === null || this.syncing) return false
     const missing = pending.batch.entries.filter((h) => !this.known.has(h) && this.store.indexOf(h) === undefined)
     if (missing.length > 0) return false
     const fresh = pending.batch.entries.filter((h) => this.store.indexOf(h) === undefined)
