@@ -3,13 +3,16 @@
  * statements is the proof, checkable by anyone with the witness's public key alone. Two kinds:
  * - two checkpoints of the same log (same origin) cosigned by the witness, of the same size with
  *   different roots, or closing the same epoch (`epoch N` extension line) with different trees;
- * - two signed epoch sets of the same network and epoch with different entries.
+ * - two signed epoch sets of the same network and epoch with different entries;
+ * - two consensus messages (`consensus/messages.ts`) of one height, round and type with different
+ *   content: two proposals, or prevotes / precommits for two values.
  * The proof is published as a `fork-proof` log entry (kinds.ts); from the epoch after the
  * checkpoint that makes that entry final, nobody counts the witness's signatures (`convictions.ts`).
  */
 import type { z } from 'zod'
 import { bytesEqual, canonicalJson } from '../identity/index.js'
 import { epochOf, parseSignedCheckpoint, verifyCosignatures, type SignedCheckpoint } from './checkpoint.js'
+import { verifyConsensusMessage, type ConsensusMessage } from './consensus/messages.js'
 import { verifyEpochSet, type SignedEpochSet } from './epoch-set.js'
 import type { ForkProofBody } from './kinds.js'
 
@@ -31,6 +34,16 @@ function conflictingCheckpoints(a: SignedCheckpoint, b: SignedCheckpoint): boole
   return ea !== undefined && ea === epochOf(cb) && (ca.size !== cb.size || !bytesEqual(ca.root, cb.root))
 }
 
+/** Two messages one witness may not both sign: same height, round and type, different content. */
+function conflictingMessages(a: ConsensusMessage<unknown>, b: ConsensusMessage<unknown>): boolean {
+  if (a.type !== b.type || a.height !== b.height || a.round !== b.round) return false
+  if (a.type === 'proposal' && b.type === 'proposal') {
+    return a.validRound !== b.validRound || canonicalJson(a.value) !== canonicalJson(b.value)
+  }
+  if (a.type !== 'proposal' && b.type !== 'proposal') return a.valueId !== b.valueId
+  return false
+}
+
 /** True iff `proof` shows that `proof.witness` signed two conflicting statements. Never throws. */
 export function verifyForkProof(proof: ForkProof, ctx: ForkProofContext = {}): boolean {
   try {
@@ -40,6 +53,12 @@ export function verifyForkProof(proof: ForkProof, ctx: ForkProofContext = {}): b
       if (ctx.origin !== undefined && a.checkpoint.origin !== ctx.origin) return false
       if (!conflictingCheckpoints(a, b)) return false
       return verifyCosignatures(a, [proof.witness]).valid.length === 1 && verifyCosignatures(b, [proof.witness]).valid.length === 1
+    }
+    if (proof.type === 'vote') {
+      const { a, b } = proof
+      if (a.sender !== proof.witness || b.sender !== proof.witness) return false
+      if (a.network !== b.network || (ctx.network !== undefined && a.network !== ctx.network)) return false
+      return conflictingMessages(a, b) && verifyConsensusMessage(a) && verifyConsensusMessage(b)
     }
     const { a, b } = proof
     if (!verifyEpochSet(a) || !verifyEpochSet(b)) return false

@@ -8,6 +8,7 @@
  * stripped.
  */
 import { z } from 'zod'
+import { consensusMessageSchema } from './consensus/messages.js'
 import { SignedEpochSetSchema } from './epoch-set.js'
 import { Hex32, Uint } from './schemas.js'
 
@@ -30,6 +31,13 @@ export const ForkProofBody = z.discriminatedUnion('type', [
     witness: Hex32,
     a: SignedEpochSetSchema,
     b: SignedEpochSetSchema,
+  }),
+  z.strictObject({
+    type: z.literal('vote'),
+    witness: Hex32,
+    /** Two consensus messages of `witness` for one height, round and type that conflict. */
+    a: consensusMessageSchema(z.unknown()),
+    b: consensusMessageSchema(z.unknown()),
   }),
 ])
 

@@ -15,6 +15,7 @@ import {
   WrongNetworkError,
   type ForkProof,
   checkpointForkProof,
+  verifyForkProof,
   consistencyProof,
   verifyLog,
   cosignCheckpoint,
@@ -27,6 +28,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../src/ledger/index.js'
+import { signConsensusMessage } from '../../src/ledger/consensus/messages.js'
 import { authorKeys, checkpointFork, finalize, forkProofEntry, notes, tempDir, testGenesis, witnessKeys } from './ledger-helpers.js'
 
 const genesis = testGenesis()
@@ -213,6 +215,28 @@ test('a fork-proof entry convicts from the checkpoint after the one that made it
     hide.close()
     const hidden = await verifyLog(path, genesis, { threads: 0 })
     assert.deepEqual([hidden.ok, hidden.failure?.index, hidden.failure?.code], [false, 4, 'bad_index_row'])
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('a vote fork proof (two precommits of one round) is a fork-proof entry body like the others, and convicts once final', () => {
+  const t = tempDir('commons-log-')
+  try {
+    const store = LogStore.open(join(t.dir, 'commons.db'), { genesis })
+    const network = store.network
+    const w = bytesToHex(witnessKeys[2]!.publicKey)
+    const precommit = (valueId: string, round = 0) => signConsensusMessage<unknown>({ type: 'precommit', network, height: 3, round, valueId }, witnessKeys[2]!)
+    const proof: ForkProof = { type: 'vote', witness: w, a: precommit('11'.repeat(32)), b: precommit('22'.repeat(32)) }
+    assert.equal(verifyForkProof(proof, { network }), true)
+    assert.equal(verifyForkProof({ ...proof, b: precommit('11'.repeat(32)) }, { network }), false, 'one message twice is no fork')
+    assert.equal(verifyForkProof({ ...proof, b: precommit('22'.repeat(32), 1) }, { network }), false, 'two rounds are no fork')
+    assert.equal(verifyForkProof({ ...proof, witness: bytesToHex(witnessKeys[1]!.publicKey) }, { network }), false, 'signed by another witness')
+    assert.equal(verifyForkProof(proof, { network: '00'.repeat(32) }), false, 'another network')
+    store.append([forkProofEntry(genesis, proof), ...notes(genesis, 1)])
+    finalize(store, 3, 3)
+    assert.deepEqual([...store.convictions()], [[w, { epoch: 3, size: 2 }]])
+    store.close()
   } finally {
     t.cleanup()
   }

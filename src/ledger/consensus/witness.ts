@@ -15,7 +15,6 @@ import {
   type NoteSignature,
 } from '../checkpoint.js'
 import { decodeEntry, encodeEntry, signEntry, type DecodedEntry } from '../entry.js'
-import type { ForkProof as LedgerForkProof } from '../fork-proof.js'
 import { leafHash } from '../merkle.js'
 import { TreeAppender } from '../tree.js'
 import type { LogStore, StoredCheckpoint } from '../log-store.js'
@@ -544,14 +543,12 @@ export class WitnessService {
   }
 
   private recordForkProof(witness: string, proof: ForkProof): void {
-    if (proof.type !== 'vote') {
-      try {
-        this.store.addForkProof(proof)
-      } catch (err) {
-        this.emit({ kind: 'error', message: `fork proof not stored: ${(err as Error).message}` })
-      }
-      this.publishConviction(proof)
+    try {
+      this.store.addForkProof(proof)
+    } catch (err) {
+      this.emit({ kind: 'error', message: `fork proof not stored: ${(err as Error).message}` })
     }
+    this.publishConviction(proof)
     this.emit({ kind: 'fork-proof', witness, proofType: proof.type })
   }
 
@@ -560,8 +557,8 @@ export class WitnessService {
    * witness is already in the log or pending here: once final it convicts the witness for every
    * node alike (`../convictions.ts`).
    */
-  private publishConviction(proof: LedgerForkProof): void {
-    const accuses = (body: unknown): boolean => (body as LedgerForkProof).witness === proof.witness
+  private publishConviction(proof: ForkProof): void {
+    const accuses = (body: unknown): boolean => (body as ForkProof).witness === proof.witness
     if (this.store.forkProofEntries(0, this.store.size()).some((e) => accuses(e.body))) return
     for (const d of this.known.values()) if (d.entry.kind === 'fork-proof' && accuses(d.entry.body)) return
     try {
