@@ -123,7 +123,15 @@ export function signAndEncodeEntry<K extends Kind>(draft: EntryDraft<K>, key: Ke
   if (size > MAX_ENTRY_BYTES) throw new OversizedEntryError(size, MAX_ENTRY_BYTES)
   const sig = bytesToHex(sign(message, key.secretKey))
   const bytes = encoder.encode(`${head},"sig":"${sig}"${tail}`)
-  return { entry: { ...unsigned, sig } as KindEntry<K>, bytes, hash: entryHash(bytes) }
+  let hash: string | undefined
+  return {
+    entry: { ...unsigned, sig } as KindEntry<K>,
+    bytes,
+    // Computed on first use: bulk signers hand the bytes to verifiers that hash them anyway.
+    get hash(): string {
+      return (hash ??= entryHash(bytes))
+    },
+  }
 }
 
 /**

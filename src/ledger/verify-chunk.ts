@@ -4,7 +4,7 @@
  * hash (checked against the stored one when given), and the Merkle leaf hash. Log-state rules
  * (seq uniqueness, tree, checkpoints) stay with the caller, which sees entries in order.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { CommonsError } from '../errors.js'
 import { validateEntry } from './entry.js'
 import { leafHashNode } from './hash-node.js'
@@ -61,7 +61,7 @@ export function verifyChunk(items: readonly ChunkItem[], network: string): Chunk
       return stop(i, item.index, err instanceof CommonsError ? err.code : 'invalid_entry', (err as Error).message)
     }
     // OpenSSL SHA-256: for entry-sized inputs it beats the JS implementation here.
-    const digest = createHash('sha256').update(item.bytes).digest()
+    const digest = hash('sha256', item.bytes, 'buffer')
     if (item.hash !== undefined && !sameBytes(item.hash, digest)) {
       return stop(i, item.index, 'hash_mismatch', 'stored entry hash does not match the entry bytes')
     }

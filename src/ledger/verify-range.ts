@@ -12,7 +12,7 @@
  * Doing the reading here, not on the caller's thread, is what lets `log verify` use every core:
  * the caller's per-entry work drops to a map lookup.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import { CommonsError } from '../errors.js'
 import type { Db } from '../store/db.js'
@@ -111,7 +111,7 @@ export function verifyRange(db: Db, network: string, from: number, length: numbe
     } catch (err) {
       return result(i, { index, code: err instanceof CommonsError ? err.code : 'invalid_entry', message: (err as Error).message })
     }
-    if (!sameBytes(storedHash, createHash('sha256').update(data).digest())) {
+    if (!sameBytes(storedHash, hash('sha256', data, 'buffer'))) {
       return result(i, { index, code: 'hash_mismatch', message: 'stored entry hash does not match the entry bytes' })
     }
     // The kind column finds fork-proof entries for the store (`LogStore.convictions`): a row hiding one must not pass.
