@@ -17,8 +17,8 @@ test('commons log verify exits 0, or 1 naming the bad entry/checkpoint; status, 
     const ok = cli(dir, ['verify'])
     assert.equal(ok.status, 0, ok.stderr)
     assert.equal((JSON.parse(ok.stdout) as { size: number }).size, 300)
-    const status = JSON.parse(cli(dir, ['status']).stdout) as { size: number; finalSize: number; pending: number }
-    assert.deepEqual([status.size, status.finalSize, status.pending], [300, 300, 0])
+    const status = JSON.parse(cli(dir, ['status']).stdout) as { size: number; finalSize: number; pending: number; convicted: unknown[] }
+    assert.deepEqual([status.size, status.finalSize, status.pending, status.convicted], [300, 300, 0, []])
     const show = JSON.parse(cli(dir, ['show', '7']).stdout) as { index: number; entry: { seq: number; body: { text: string } } }
     assert.deepEqual([show.entry.seq, show.entry.body.text], [4, 'note 4'])
     const proof = JSON.parse(cli(dir, ['proof', '123']).stdout) as { verified: boolean; final: boolean; size: number; proof: string[] }

@@ -59,6 +59,8 @@ export function registerLog(program: Command): void {
         checkpoints: store.checkpoints().length,
         pending: store.pending().length,
         forkProofs: store.forkProofs().length,
+        // Witnesses whose fork-proof entry is final, with the checkpoint they last count for.
+        convicted: [...store.convictions()].map(([witness, c]) => ({ witness, lastEpoch: c.epoch ?? null, lastSize: c.size })),
         witnesses: store.genesis.witnesses.length,
         threshold: store.genesis.threshold,
       }
@@ -71,7 +73,8 @@ export function registerLog(program: Command): void {
           `root        ${status.root}`,
           `final       ${status.finalSize}${status.finalRoot ? ` (${status.finalRoot})` : ''}`,
           `pending     ${status.pending}`,
-          `witnesses   ${status.threshold}-of-${status.witnesses}, fork proofs: ${status.forkProofs}`,
+          `witnesses   ${status.threshold}-of-${status.witnesses}, fork proofs: ${status.forkProofs}, convicted: ${status.convicted.length}`,
+          ...status.convicted.map((c) => `  convicted ${c.witness.slice(0, 16)}… (counts up to epoch ${c.lastEpoch ?? '-'}, size ${c.lastSize})`),
         ].join('\n'),
       )
     } finally {
