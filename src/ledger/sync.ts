@@ -19,9 +19,11 @@
  *    checkpoint (to move entries to a later epoch) is caught (`BadProofError`);
  * 4. every entry must decode, match its schema and carry a valid author signature (worker
  *    threads, `verify-pool.ts`), and the tree recomputed from them must have exactly each batch
- *    checkpoint's root at its size — only then are the entries stored, batch by batch, each
- *    batch's last part in one transaction with its checkpoint (`LogStore.appendFinal`).
- * A sync cut short leaves whole verified ranges; the next one resumes from our last final
+ *    checkpoint's root at its size, whose cosignatures are judged again with the convictions the
+ *    entries before it bring (`convictions.ts`) — only then is that batch stored, its last part in
+ *    one transaction with its checkpoint (`LogStore.appendFinal`), while later ranges download and
+ *    verify. A failure later keeps the batches already proven, a prefix of the peer's final log.
+ * A sync cut short leaves whole verified batches; the next one resumes from our last final
  * checkpoint, checking again the peer's checkpoints over entries we already hold.
  *
  * Wire: every frame is a varint length prefix (it-length-prefixed) and a body. Requests and
@@ -420,24 +422,56 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
 
   const rangeSize = Math.min(MAX_RANGE, options.rangeSize ?? 5000)
   const verifier = chunkVerifierFor(store.network, target - local, options.threads)
-  const chunks: Array<{ items: Uint8Array[]; result: Promise<ChunkResult> }> = []
-  try {
-    for (let from = local; from < target; from += rangeSize) {
+  // Downloads run one request at a time, each range handed to the verifier threads as it arrives,
+  // while the loop below stores every batch as soon as its checkpoint is proven: the appends
+  // overlap the verification of later ranges instead of waiting for the whole download.
+  let stopped = false
+  const ranges: Array<Promise<{ items: Uint8Array[]; result: Promise<ChunkResult> }>> = []
+  let previous: Promise<unknown> = Promise.resolve()
+  for (let from = local; from < target; from += rangeSize) {
+    const to = Math.min(target, from + rangeSize)
+    const range = previous.then(async () => {
+      if (stopped) throw new SyncError('sync stopped')
       options.signal?.throwIfAborted()
-      const to = Math.min(target, from + rangeSize)
       const items = await peer.entries(from, to)
       if (items.length !== to - from) throw new SyncError(`peer sent ${items.length} entries for [${from}, ${to})`)
-      // Verification runs on worker threads while the next range downloads.
-      const first = from
-      chunks.push({ items, result: verifier.verify(items.map((bytes, i) => ({ index: first + i, bytes }))) })
       options.onProgress?.(to - local, target - local)
-    }
+      const result = verifier.verify(items.map((bytes, i) => ({ index: from + i, bytes })))
+      result.catch(() => {}) // awaited in order below
+      return { items, result }
+    })
+    range.catch(() => {}) // awaited in order below; a failure stops the rest
+    ranges.push(range)
+    previous = range
+  }
+  try {
     // Recompute the tree from the entries; at every batch checkpoint's size it must have its root.
     const staged = TreeAppender.fromStore(local, store)
-    const batch: AppendableEntry[] = []
+    let batch: AppendableEntry[] = []
     const ahead = chain.filter((v) => v.checkpoint.size > local)
     let next = 0
-    for (const { items, result } of chunks) {
+    let at = local
+    const APPEND_CHUNK = 5000
+    // Checkpoints over entries we already hold come first in the chain.
+    for (const v of chain) if (v.checkpoint.size <= local) judge(v)
+    /** Stores the batch that `v` closes: proven (root and cosignatures), so storing it is safe whatever comes later. */
+    const storeBatch = async (v: Verified): Promise<void> => {
+      // Something else (a running witness) appended meanwhile: our staged tree is stale.
+      if (store.size() !== at) throw new SyncError(`the log grew from ${at} to ${store.size()} during the sync; sync again`)
+      if (at === local) for (const c of chain) if (c.checkpoint.size <= local) store.addCheckpoint(c.note)
+      let start = 0
+      while (batch.length - start > APPEND_CHUNK) {
+        store.append(batch.slice(start, start + APPEND_CHUNK))
+        start += APPEND_CHUNK
+        await yieldToEventLoop()
+      }
+      // The store judges the checkpoint by the convictions final before it, as `judge` did.
+      store.appendFinal(batch.slice(start), v.note)
+      at = v.checkpoint.size
+      batch = []
+    }
+    for (const range of ranges) {
+      const { items, result } = await range
       const r = await result
       if (r.error !== undefined) throw new SyncError(`entry ${r.error.index} from the peer is invalid: ${r.error.code}: ${r.error.message}`)
       for (let i = 0; i < r.ok; i++) {
@@ -445,10 +479,12 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
         staged.append(leaf)
         batch.push({ entry: { author: r.authors[i]!, seq: r.seqs[i]!, kind: r.kinds[i]! }, hash: r.hashes[i]!, bytes: items[i]!, leaf })
         if (r.kinds[i] === 'fork-proof') convictions.forkProofEntry(staged.size - 1, parseStoredEntry(items[i]!).body)
-        const cp = ahead[next]?.checkpoint
-        if (cp !== undefined && staged.size === cp.size) {
-          if (!bytesEqual(staged.root(), cp.root)) throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${cp.size}`)
+        const v = ahead[next]
+        if (v !== undefined && staged.size === v.checkpoint.size) {
+          if (!bytesEqual(staged.root(), v.checkpoint.root)) throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${v.checkpoint.size}`)
+          judge(v)
           next++
+          await storeBatch(v)
         }
       }
       await yieldToEventLoop()
@@ -456,30 +492,13 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
     if (next !== ahead.length || !bytesEqual(staged.root(), latest.checkpoint.root)) {
       throw new BadProofError(`entries from the peer do not hash to its checkpoint root at size ${target}`)
     }
-    for (const v of chain) judge(v)
     judge(latest)
-    // Something else (a running witness) appended while we downloaded: our staged tree is stale.
-    if (store.size() !== local) throw new SyncError(`the log grew from ${local} to ${store.size()} during the sync; sync again`)
-    // All proven: store batch by batch, in bounded transactions; the last part of each batch goes
-    // in one transaction with its checkpoint.
-    // The store judges each checkpoint by the convictions final before it, as `judge` did.
-    for (const v of chain) if (v.checkpoint.size <= local) store.addCheckpoint(v.note)
-    const APPEND_CHUNK = 5000
-    let at = local
-    for (const v of ahead) {
-      const end = v.checkpoint.size
-      while (end - at > APPEND_CHUNK) {
-        store.append(batch.slice(at - local, at - local + APPEND_CHUNK))
-        at += APPEND_CHUNK
-        await yieldToEventLoop()
-      }
-      store.appendFinal(batch.slice(at - local, end - local), v.note)
-      at = end
-      await yieldToEventLoop()
-    }
     store.addCheckpoint(note)
     return { status: 'synced', from: local, to: target, checkpointSize: target, checkpoints: chain.length }
   } finally {
+    stopped = true
+    // A request still in flight finishes before the caller may close the stream.
+    await Promise.allSettled(ranges)
     await verifier.close()
   }
 }
