@@ -127,7 +127,7 @@ async function verifyDb(db: Db, path: string, genesis: Genesis, options: VerifyO
   }))()
   const { total, checkpoints } = view
   // Witnesses convicted by fork-proof entries, from the entries themselves (never the kind column).
-  const convictions = new ConvictionTracker({ origin, network, witnesses: genesis.witnesses })
+  const convictions = new ConvictionTracker({ origin, network, witnesses: genesis.witnesses, threshold: genesis.threshold })
 
   const hashById = db.prepare('SELECT hash FROM log_tree WHERE id = ?').pluck()
   // Only hashes already checked against the entries are ever read through this (see below).

@@ -27,11 +27,12 @@ export interface CheckpointPlace {
   readonly size: number
 }
 
-/** What a fork-proof entry is judged against: this log's origin, network and witnesses. */
+/** What a fork-proof entry is judged against: this log's origin, network, witnesses and threshold. */
 export interface ConvictionContext {
   readonly origin: string
   readonly network: string
   readonly witnesses: readonly string[]
+  readonly threshold: number
 }
 
 /** Whether `witness`'s cosignature counts for the checkpoint at `cp`. */
@@ -49,7 +50,8 @@ export function countsAt(convictions: Convictions, witness: string, cp: Checkpoi
 export function convictedBy(body: unknown, ctx: ConvictionContext): string | undefined {
   const proof = body as ForkProof
   if (!ctx.witnesses.includes(proof.witness)) return undefined
-  return verifyForkProof(proof, { origin: ctx.origin, network: ctx.network }) ? proof.witness : undefined
+  const finality = { witnesses: ctx.witnesses, threshold: ctx.threshold }
+  return verifyForkProof(proof, { origin: ctx.origin, network: ctx.network, finality }) ? proof.witness : undefined
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Fork proofs: a witness that signs two conflicting statements has equivocated, and the pair of
  * statements is the proof, checkable by anyone with the witness's public key alone. Two kinds:
- * - two checkpoints of the same log (same origin) cosigned by the witness, of the same size with
- *   different roots, or closing the same epoch (`epoch N` extension line) with different trees;
+ * - two FINAL checkpoints of the same log (same origin) both cosigned by the witness, of the same
+ *   size with different roots, or closing the same epoch (`epoch N` line) with different trees;
  * - two signed epoch sets of the same network and epoch with different entries;
  * - two consensus messages (`consensus/messages.ts`) of one height, round and type with different
  *   content: two proposals, or prevotes / precommits for two values.
@@ -19,10 +19,12 @@ import type { ForkProofBody } from './kinds.js'
 /** The body of a `fork-proof` entry. */
 export type ForkProof = z.infer<typeof ForkProofBody>
 
-/** What the verifier already trusts: our log's origin and network id (either may be omitted). */
+/** What the verifier already trusts: our log's origin, network id and witness set (each may be omitted). */
 export interface ForkProofContext {
   readonly origin?: string
   readonly network?: string
+  /** The witnesses and threshold that make a checkpoint final; without them no checkpoint proof verifies. */
+  readonly finality?: { readonly witnesses: readonly string[]; readonly threshold: number }
 }
 
 function conflictingCheckpoints(a: SignedCheckpoint, b: SignedCheckpoint): boolean {
@@ -51,8 +53,15 @@ export function verifyForkProof(proof: ForkProof, ctx: ForkProofContext = {}): b
       const a = parseSignedCheckpoint(proof.a)
       const b = parseSignedCheckpoint(proof.b)
       if (ctx.origin !== undefined && a.checkpoint.origin !== ctx.origin) return false
-      if (!conflictingCheckpoints(a, b)) return false
-      return verifyCosignatures(a, [proof.witness]).valid.length === 1 && verifyCosignatures(b, [proof.witness]).valid.length === 1
+      if (!conflictingCheckpoints(a, b) || ctx.finality === undefined) return false
+      // Both FINAL, both cosigned by the witness. A lone cosignature proves nothing: a correct
+      // witness cosigns the batch of every round it precommits (the cosignature rides on the
+      // precommit), and may precommit different batches of one epoch in different rounds.
+      const { witnesses, threshold } = ctx.finality
+      return [a, b].every((note) => {
+        const valid = verifyCosignatures(note, witnesses).valid
+        return valid.length >= threshold && valid.includes(proof.witness)
+      })
     }
     if (proof.type === 'vote') {
       const { a, b } = proof

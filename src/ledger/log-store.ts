@@ -237,7 +237,8 @@ export class LogStore implements HashReader {
       finalRange: db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints WHERE final = 1 AND size > ? AND size <= ? ORDER BY size LIMIT ?'),
       latestNote: db.prepare(`SELECT value FROM log_meta WHERE key = '${LATEST_CHECKPOINT_KEY}'`).pluck(),
       putLatestNote: db.prepare(`INSERT INTO log_meta (key, value) VALUES ('${LATEST_CHECKPOINT_KEY}', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
-      forkProofEntries: db.prepare("SELECT idx, hash, data FROM log_entries WHERE kind = 'fork-proof' ORDER BY idx"),
+      forkProofRefs: db.prepare("SELECT idx, hash FROM log_entries WHERE kind = 'fork-proof' ORDER BY idx"),
+      forkProofRange: db.prepare("SELECT idx, data FROM log_entries WHERE kind = 'fork-proof' AND idx >= ? AND idx < ? ORDER BY idx"),
       includingCheckpoint: db.prepare('SELECT size, epoch FROM log_checkpoints WHERE final = 1 AND size > ? ORDER BY size LIMIT 1'),
     }
   }
@@ -377,7 +378,7 @@ export class LogStore implements HashReader {
   /**
    * Stores a checkpoint note after checking it against our own tree: origin, size ≤ our size, and
    * root = our tree hash at that size. Keeps only cosignatures valid under `policy` (default:
-   * the genesis witnesses minus any with a stored fork proof), merging with those already held
+   * `witnessPolicy()`, the convictions final in our log), merging with those already held
    * for the same note body.
    *
    * The first FINAL checkpoint of a size is kept for good (see the module comment): a later one of
@@ -493,7 +494,8 @@ export class LogStore implements HashReader {
    * @throws BadProofError
    */
   addForkProof(proof: ForkProof, foundAt = Date.now()): string {
-    if (!verifyForkProof(proof, { origin: this.origin, network: this.network })) throw new BadProofError('fork proof does not verify')
+    const finality = { witnesses: this.genesis.witnesses, threshold: this.genesis.threshold }
+    if (!verifyForkProof(proof, { origin: this.origin, network: this.network, finality })) throw new BadProofError('fork proof does not verify')
     const text = canonicalJson(proof)
     this.db.prepare('INSERT OR IGNORE INTO log_fork_proofs (id, witness, proof, found_at) VALUES (?, ?, ?, ?)').run(sha256Hex(text), proof.witness, text, foundAt)
     return proof.witness
@@ -508,9 +510,7 @@ export class LogStore implements HashReader {
 
   /** Bodies of the `fork-proof` entries at indexes [from, to), in order. */
   forkProofEntries(from: number, to: number): Array<{ index: number; body: unknown }> {
-    return (this.#stmt.forkProofEntries.all() as Array<{ idx: number; data: Buffer }>)
-      .filter((r) => r.idx >= from && r.idx < to)
-      .map((r) => ({ index: r.idx, body: parseStoredEntry(r.data).body }))
+    return (this.#stmt.forkProofRange.all(from, to) as Array<{ idx: number; data: Buffer }>).map((r) => ({ index: r.idx, body: parseStoredEntry(r.data).body }))
   }
 
   /** Witness accused by a valid fork-proof entry, by entry hash (null: proves nothing). */
@@ -522,12 +522,13 @@ export class LogStore implements HashReader {
    */
   convictions(): Map<string, Conviction> {
     const out = new Map<string, Conviction>()
-    const ctx = { origin: this.origin, network: this.network, witnesses: this.genesis.witnesses }
-    for (const row of this.#stmt.forkProofEntries.all() as Array<{ idx: number; hash: Buffer; data: Buffer }>) {
+    const ctx = { origin: this.origin, network: this.network, witnesses: this.genesis.witnesses, threshold: this.genesis.threshold }
+    for (const row of this.#stmt.forkProofRefs.all() as Array<{ idx: number; hash: Buffer }>) {
       const key = row.hash.toString('hex')
       let witness = this.#accused.get(key)
       if (witness === undefined) {
-        witness = convictedBy(parseStoredEntry(row.data).body, ctx) ?? null
+        const data = (this.#stmt.entryByIndex.get(row.idx) as { data: Buffer }).data
+        witness = convictedBy(parseStoredEntry(data).body, ctx) ?? null
         this.#accused.set(key, witness)
       }
       if (witness === null || out.has(witness)) continue

@@ -402,7 +402,7 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
 
   // Fork-proof entries in the range convict witnesses for the checkpoints after the one that
   // makes them final (`convictions.ts`): the chain is judged again, in order, once they are known.
-  const convictions = new ConvictionTracker({ origin: store.origin, network: store.network, witnesses: store.genesis.witnesses }, policy.convictions)
+  const convictions = new ConvictionTracker({ origin: store.origin, network: store.network, witnesses: store.genesis.witnesses, threshold: store.genesis.threshold }, policy.convictions)
   for (const p of store.forkProofEntries(anchorSize, local)) convictions.forkProofEntry(p.index, p.body)
   const judge = (v: Verified): void => {
     const place = { epoch: v.epoch, size: v.checkpoint.size }

@@ -101,7 +101,7 @@ export function createLogParts(ctx: NodeContext): LogParts {
    * until k cosignatures, the consistency proof and every entry check out. Peers of another
    * network, or that fail, are skipped; live catch-up after that is the witness's job.
    */
-  async function catchUp(into: LogStore): Promise<void> {
+  async function catchUp(into: LogStore, signal?: AbortSignal): Promise<void> {
     const host = ctx.swarm!.host
     // Bootstrap peers are dialled in the background: give them a moment to connect.
     const deadline = Date.now() + BOOTSTRAP_WAIT_MS
@@ -109,9 +109,19 @@ export function createLogParts(ctx: NodeContext): LogParts {
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     for (const connection of host.getConnections()) {
+      if (signal?.aborted === true) break
       try {
-        const stream = await host.dialProtocol(connection.remotePeer, LOG_PROTOCOL, { signal: AbortSignal.timeout(5000) })
-        const result = await syncFrom(into, new StreamLogPeer(stream))
+        const dialTimeout = AbortSignal.timeout(5000)
+        const stream = await host.dialProtocol(connection.remotePeer, LOG_PROTOCOL, { signal: signal === undefined ? dialTimeout : AbortSignal.any([signal, dialTimeout]) })
+        // A peer that stops answering: aborting the stream fails the pending read, and the sync ends.
+        const abort = (): void => stream.abort(new Error('log sync timed out'))
+        signal?.addEventListener('abort', abort, { once: true })
+        let result
+        try {
+          result = await syncFrom(into, new StreamLogPeer(stream), signal === undefined ? {} : { signal })
+        } finally {
+          signal?.removeEventListener('abort', abort)
+        }
         await stream.close().catch(() => undefined)
         if (result.to > result.from || result.checkpoints > 0) {
           ctx.logger.info({ peer: connection.remotePeer.toString(), from: result.from, to: result.to, checkpoints: result.checkpoints }, 'log caught up')
@@ -131,7 +141,7 @@ export function createLogParts(ctx: NodeContext): LogParts {
         keys: ctx.keyPair,
         pubsub,
         dataDir: ctx.dataDir,
-        ...(ctx.swarm === undefined ? {} : { syncLog: () => catchUp(store!) }),
+        ...(ctx.swarm === undefined ? {} : { syncLog: (signal: AbortSignal) => catchUp(store!, signal) }),
         onEvent: (event) => {
           if (event.kind === 'decided') ctx.logger.debug({ height: event.height, size: event.size, final: event.final }, 'epoch decided')
           else if (event.kind === 'fork-proof') ctx.logger.warn({ witness: event.witness, type: event.proofType }, 'fork proof: submitted to the log; the witness is ignored from the height after it is final')

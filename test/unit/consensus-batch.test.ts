@@ -88,17 +88,17 @@ test('censoredEntries: evidence chosen to keep an entry below k is caught by a w
 test('fork proofs: two sets for one epoch, or two votes in one round, prove a fork; anything else does not', () => {
   const other = signEpochSet(NETWORK, 7, [e(9)], keys[0]!)
   const proof = epochSetFork(sets[0]!, other)
-  assert.equal(verifyForkProof(proof, NETWORK, W), W[0])
+  assert.equal(verifyForkProof(proof, NETWORK, W, 3), W[0])
   assert.equal(forkProofId(proof), forkProofId(epochSetFork(other, sets[0]!)), 'one fork, one id')
-  assert.throws(() => verifyForkProof(epochSetFork(sets[0]!, sets[0]!), NETWORK, W), InvalidForkProofError)
-  assert.throws(() => verifyForkProof(epochSetFork(sets[0]!, signEpochSet(NETWORK, 8, [e(9)], keys[0]!)), NETWORK, W), InvalidForkProofError)
-  assert.throws(() => verifyForkProof(proof, NETWORK, W.slice(1)), InvalidForkProofError)
+  assert.throws(() => verifyForkProof(epochSetFork(sets[0]!, sets[0]!), NETWORK, W, 3), InvalidForkProofError)
+  assert.throws(() => verifyForkProof(epochSetFork(sets[0]!, signEpochSet(NETWORK, 8, [e(9)], keys[0]!)), NETWORK, W, 3), InvalidForkProofError)
+  assert.throws(() => verifyForkProof(proof, NETWORK, W.slice(1), 3), InvalidForkProofError)
 
   const pc = (value: string | null, round = 0) =>
     signConsensusMessage<unknown>({ type: 'precommit', network: NETWORK, height: 3, round, valueId: value }, keys[1]!)
-  assert.equal(verifyForkProof(voteFork(pc(e(1)), pc(e(2))), NETWORK, W), W[1])
-  assert.equal(verifyForkProof(voteFork(pc(e(1)), pc(null)), NETWORK, W), W[1])
-  assert.throws(() => verifyForkProof(voteFork(pc(e(1)), pc(e(2), 1)), NETWORK, W), InvalidForkProofError, 'different rounds are no fork')
+  assert.equal(verifyForkProof(voteFork(pc(e(1)), pc(e(2))), NETWORK, W, 3), W[1])
+  assert.equal(verifyForkProof(voteFork(pc(e(1)), pc(null)), NETWORK, W, 3), W[1])
+  assert.throws(() => verifyForkProof(voteFork(pc(e(1)), pc(e(2), 1)), NETWORK, W, 3), InvalidForkProofError, 'different rounds are no fork')
   const forged = { ...pc(e(2)), sig: pc(e(3)).sig }
-  assert.throws(() => verifyForkProof(voteFork(pc(e(1)), forged), NETWORK, W), InvalidForkProofError)
+  assert.throws(() => verifyForkProof(voteFork(pc(e(1)), forged), NETWORK, W, 3), InvalidForkProofError)
 })

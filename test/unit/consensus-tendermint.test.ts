@@ -247,7 +247,7 @@ test('equivocation is reported, proven, and the equivocator is ignored afterward
   const report = actions.find((a) => a.kind === 'equivocation')
   assert.ok(report !== undefined && report.kind === 'equivocation')
   const proof = voteFork(report.first, report.second)
-  assert.equal(verifyForkProof(proof, NETWORK, W), W[1])
+  assert.equal(verifyForkProof(proof, NETWORK, W, 3), W[1])
   s.on({ kind: 'faulty', witness: W[1]! })
   assert.equal(s.state.rounds['0']!.precommits[W[1]!], undefined, 'its votes no longer count')
   assert.deepEqual(s.receive(vote('prevote', 1, 0, 0, 'v')), [])
@@ -292,6 +292,32 @@ test('an equivocator cannot spend its second vote slot on junk: a vote for a val
   assert.equal(s.state.rounds['0']!.otherPrecommits?.[W[1]!]?.valueId, id('v'), 'v has a backer, junk none')
   const actions = s.receive(vote('precommit', 3, 0, 0, 'v'))
   assert.ok(actions.some((a) => a.kind === 'decide'))
+})
+
+test('messages of a height wait for its start, so a witness convicted by the decided heights never counts there', () => {
+  const decideHeight0 = (): Subject => {
+    const s = new Subject(configFor(2))
+    s.on({ kind: 'start-height', height: 0 })
+    s.receive(proposal(0, 0, 0, 'v'))
+    for (const from of [0, 1]) s.receive(vote('prevote', from, 0, 0, 'v'))
+    for (const from of [0, 1]) s.receive(vote('precommit', from, 0, 0, 'v'))
+    assert.equal(s.state.height, 1)
+    // A certificate for height 1 arrives before this witness starts it (it lags a little).
+    const proposer = W.indexOf(proposerOf(W, 1, 0))
+    const early = [proposal(proposer, 1, 0, 'w'), ...[0, 1, 3].map((from) => vote('precommit', from, 1, 0, 'w'))]
+    const actions = early.flatMap((m) => s.receive(m))
+    assert.equal(actions.some((a) => a.kind === 'decide'), false, 'held until height 1 starts')
+    return s
+  }
+  const plain = decideHeight0()
+  assert.ok(plain.on({ kind: 'start-height', height: 1 }).some((a) => a.kind === 'decide'), 'decided at its start')
+  // Height 0 convicted witness 3 (not height 1's proposer): its precommit no longer counts at
+  // height 1, so 2 of the 3 is no quorum.
+  const banned = decideHeight0()
+  assert.notEqual(proposerOf(W, 1, 0), W[3])
+  banned.on({ kind: 'faulty', witness: W[3]! })
+  assert.equal(banned.on({ kind: 'start-height', height: 1 }).some((a) => a.kind === 'decide'), false)
+  assert.equal(banned.state.height, 1)
 })
 
 test('messages for the next height are kept and replayed once the height is decided', () => {

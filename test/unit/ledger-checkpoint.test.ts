@@ -107,18 +107,22 @@ test('k-of-n finality counts distinct known witnesses with valid cosignatures', 
   assert.ok(!isFinal('garbage', witnesses, 1))
 })
 
-test('fork proofs: conflicting checkpoints or epoch sets signed by one witness', () => {
+test('fork proofs: two conflicting FINAL checkpoints cosigned by one witness, or conflicting epoch sets', () => {
   const w = witnesses[1]!
   const k = keys[1]!
-  const a = cosignCheckpoint(cp(5, 'A'), [k], 1)
-  const b = cosignCheckpoint(cp(5, 'B'), [k], 2)
-  assert.ok(verifyForkProof(checkpointForkProof(w, a, b), { origin: 'net/abc' }))
-  assert.ok(!verifyForkProof(checkpointForkProof(w, a, b), { origin: 'other/x' }), 'other log')
-  assert.ok(!verifyForkProof(checkpointForkProof(w, a, cosignCheckpoint(cp(5, 'A'), [k], 3))), 'same tree is no fork')
-  assert.ok(!verifyForkProof(checkpointForkProof(w, a, cosignCheckpoint(cp(6, 'B'), [k], 3))), 'different sizes, no epoch')
-  assert.ok(verifyForkProof(checkpointForkProof(w, cosignCheckpoint(cp(5, 'A', ['epoch 2']), [k], 1), cosignCheckpoint(cp(6, 'B', ['epoch 2']), [k], 1))), 'same epoch')
-  assert.ok(!verifyForkProof(checkpointForkProof(w, a, cosignCheckpoint(cp(5, 'B'), [keys[2]!], 2))), 'b signed by another witness')
-  assert.ok(!verifyForkProof(checkpointForkProof(witnesses[2]!, a, b)), 'named witness did not sign')
+  const finality = { witnesses, threshold: 2 }
+  const both = [k, keys[2]!]
+  const a = cosignCheckpoint(cp(5, 'A'), both, 1)
+  const b = cosignCheckpoint(cp(5, 'B'), both, 2)
+  assert.ok(verifyForkProof(checkpointForkProof(w, a, b), { origin: 'net/abc', finality }))
+  assert.ok(!verifyForkProof(checkpointForkProof(w, a, b), { origin: 'other/x', finality }), 'other log')
+  assert.ok(!verifyForkProof(checkpointForkProof(w, a, b)), 'without the witness set no checkpoint proof verifies')
+  assert.ok(!verifyForkProof(checkpointForkProof(w, a, cosignCheckpoint(cp(5, 'B'), [k], 2)), { finality }), 'b is not final: a lone cosignature proves nothing')
+  assert.ok(!verifyForkProof(checkpointForkProof(w, a, cosignCheckpoint(cp(5, 'A'), both, 3)), { finality }), 'same tree is no fork')
+  assert.ok(!verifyForkProof(checkpointForkProof(w, a, cosignCheckpoint(cp(6, 'B'), both, 3)), { finality }), 'different sizes, no epoch')
+  assert.ok(verifyForkProof(checkpointForkProof(w, cosignCheckpoint(cp(5, 'A', ['epoch 2']), both, 1), cosignCheckpoint(cp(6, 'B', ['epoch 2']), both, 1)), { finality }), 'same epoch')
+  assert.ok(!verifyForkProof(checkpointForkProof(w, a, cosignCheckpoint(cp(5, 'B'), [keys[2]!, keys[0]!], 2)), { finality }), 'b final without the witness')
+  assert.ok(!verifyForkProof(checkpointForkProof(witnesses[0]!, a, b), { finality }), 'named witness did not sign')
   const net = sha256Hex('net')
   const s1 = signEpochSet(net, 4, [sha256Hex('e1'), sha256Hex('e2')], k)
   const s2 = signEpochSet(net, 4, [sha256Hex('e1')], k)

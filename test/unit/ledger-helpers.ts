@@ -46,10 +46,14 @@ export function forkProofEntry(genesis: Genesis, proof: ForkProof, author = auth
   return decodeEntry(encodeEntry(signEntry({ network, kind: 'fork-proof', seq, time: 1_700_000_000_000, body: proof }, author)), network)
 }
 
-/** Witness `w` (index into witnessKeys) cosigning two different trees of one size for `epoch`: a checkpoint fork proof. */
+/**
+ * Two different trees of one size for `epoch`, each made final (k = 3 cosignatures) with witness
+ * `w` (index into witnessKeys) among the signers: a checkpoint fork proof against `w`.
+ */
 export function checkpointFork(genesis: Genesis, w: number, epoch: number): ForkProof {
   const origin = originOf(genesis)
-  const note = (fill: number) => cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(fill), extensions: [`epoch ${epoch}`] }, [witnessKeys[w]!], 1)
+  const signers = [w, ...[0, 1, 2, 3].filter((i) => i !== w).slice(0, 2)].map((i) => witnessKeys[i]!)
+  const note = (fill: number) => cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(fill), extensions: [`epoch ${epoch}`] }, signers, 1)
   return { type: 'checkpoint', witness: bytesToHex(witnessKeys[w]!.publicKey), a: note(1), b: note(2) }
 }
 

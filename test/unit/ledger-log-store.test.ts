@@ -15,6 +15,7 @@ import {
   WrongNetworkError,
   type ForkProof,
   checkpointForkProof,
+  parseSignedCheckpoint,
   verifyForkProof,
   consistencyProof,
   verifyLog,
@@ -127,9 +128,12 @@ test('pending entries; a fork proof alone is evidence and binds nobody until it 
     assert.equal(store.nextSeq(a!.entry.author), 3)
     const w = bytesToHex(witnessKeys[0]!.publicKey)
     const origin = originOf(genesis)
-    const x = cosignCheckpoint({ origin, size: 1, root: store.root(), extensions: [] }, [witnessKeys[0]!], 1)
-    const y = cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(1), extensions: [] }, [witnessKeys[0]!], 2)
+    const x = cosignCheckpoint({ origin, size: 1, root: store.root(), extensions: [] }, witnessKeys.slice(0, 3), 1)
+    const y = cosignCheckpoint({ origin, size: 1, root: new Uint8Array(32).fill(1), extensions: [] }, witnessKeys.slice(0, 3), 2)
     assert.throws(() => store.addForkProof(checkpointForkProof(w, x, x)), BadProofError)
+    // Lone cosignatures of two trees prove nothing: a correct witness cosigns each round's batch it precommits.
+    const lone = (note: string) => cosignCheckpoint(parseSignedCheckpoint(note).checkpoint, [witnessKeys[0]!], 1)
+    assert.throws(() => store.addForkProof(checkpointForkProof(w, lone(x), lone(y))), BadProofError)
     assert.equal(store.addForkProof(checkpointForkProof(w, x, y)), w)
     assert.equal(store.forkProofs().length, 1)
     assert.equal(store.convictions().size, 0, 'not in the log: nobody is convicted')

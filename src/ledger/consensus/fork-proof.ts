@@ -49,10 +49,10 @@ export function forkProofId(proof: ForkProof): string {
  * Verifies a fork proof against the network and witness list; returns the guilty witness's key.
  * Throws InvalidForkProofError when a signature fails, the signers differ, or nothing conflicts.
  */
-export function verifyForkProof(proof: ForkProof, network: string, witnesses: readonly string[]): string {
+export function verifyForkProof(proof: ForkProof, network: string, witnesses: readonly string[], quorum: number): string {
   if (!ForkProofSchema.safeParse(proof).success) throw new InvalidForkProofError('malformed fork proof')
   if (!witnesses.includes(proof.witness)) throw new InvalidForkProofError('signer is not a witness')
   if (proof.type !== 'checkpoint' && proof.a.network !== network) throw new InvalidForkProofError(`${proof.type} statements of another network`)
-  if (!verifyLedgerForkProof(proof, { network })) throw new InvalidForkProofError(`${proof.type} statements do not prove a fork`)
+  if (!verifyLedgerForkProof(proof, { network, finality: { witnesses, threshold: quorum } })) throw new InvalidForkProofError(`${proof.type} statements do not prove a fork`)
   return proof.witness
 }

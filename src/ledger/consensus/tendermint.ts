@@ -110,9 +110,9 @@ export interface TendermintState<V> {
   readonly precommitTimeoutScheduled: boolean
   readonly polkaSeen: boolean
   readonly rounds: Readonly<Record<string, RoundLog<V>>>
-  /** Messages of height + 1, kept until this height is decided. */
+  /** Messages of height + 1, and of this height while it has not started, kept until it starts. */
   readonly nextHeight: readonly ConsensusMessage<V>[]
-  /** Witnesses proven to equivocate: their messages are ignored from then on. */
+  /** Witnesses convicted (in the log, for every witness alike): their messages are ignored from then on. */
   readonly faulty: readonly string[]
 }
 
@@ -244,7 +244,14 @@ class Transition<V> {
   handle(event: TendermintEvent<V>): void {
     switch (event.kind) {
       case 'start-height':
-        if (event.height === this.s.height && this.s.step === 'new-height') this.startRound(0)
+        if (event.height === this.s.height && this.s.step === 'new-height') {
+          // Messages of this height wait for its start: the environment first applies what the
+          // decided heights changed (a witness convicted in the log stops counting here, for all).
+          const held = this.s.nextHeight
+          this.s.nextHeight = held.filter((m) => m.height !== this.s.height)
+          for (const message of held) if (message.height === this.s.height) this.record(message)
+          this.startRound(0)
+        }
         break
       case 'value':
         if (event.height === this.s.height) {
@@ -279,8 +286,8 @@ class Transition<V> {
     const ahead = this.config.maxRoundsAhead ?? DEFAULT_MAX_ROUNDS_AHEAD
     if (message.round > s.round + ahead) return false
     if (!verifyConsensusMessage(message)) return false
-    if (message.height === s.height + 1) {
-      if (s.nextHeight.length < 3 * this.n * (ahead + 1) && !s.nextHeight.some((m) => m.sig === message.sig)) {
+    if (message.height === s.height + 1 || s.step === 'new-height') {
+      if (s.nextHeight.length < 6 * this.n * (ahead + 1) && !s.nextHeight.some((m) => m.sig === message.sig)) {
         s.nextHeight.push(message)
       }
       return true
@@ -626,11 +633,11 @@ class Transition<V> {
     return true
   }
 
-  /** Line 54: reset locks and the message log, keep messages already received for the new height. */
+  /** Line 54: reset locks and the message log; messages already received for the new height wait for its start. */
   private enterNextHeight(): void {
     const buffered = this.s.nextHeight
     const fresh = initialState<V>(this.s.height + 1, this.s.faulty)
     Object.assign(this.s, cloneState(fresh))
-    for (const message of buffered) this.record(message)
+    this.s.nextHeight = [...buffered]
   }
 }

@@ -98,6 +98,7 @@ export class WitnessCore {
   private ownSets: EpochSet[] = []
   private readonly pending = new Set<string>()
   private readonly forkProofs = new Map<string, ForkProof>()
+  private readonly proofTypes = new Map<string, Set<ForkProof['type']>>()
   /** Witnesses shown to have equivocated by a proof this witness holds. */
   private readonly accused = new Set<string>()
   /** Witnesses convicted in the log: ignored from the height after their conviction was decided. */
@@ -131,7 +132,7 @@ export class WitnessCore {
     this.ownSets = (snapshot?.ownSets ?? []).filter((s) => s.epoch >= height)
     for (const h of snapshot?.pending ?? []) this.pending.add(h)
     for (const proof of snapshot?.forkProofs ?? []) {
-      this.forkProofs.set(forkProofId(proof), proof)
+      this.keepProof(forkProofId(proof), proof)
       this.accused.add(proof.witness)
     }
   }
@@ -313,16 +314,19 @@ export class WitnessCore {
   }
 
   private receiveForkProof(proof: ForkProof): WitnessAction[] {
+    // One proof of each type per witness is all anyone needs: an equivocator signing ever more
+    // conflicting messages must not grow what is kept, stored and re-gossiped.
+    if (this.proofTypes.get(proof.witness)?.has(proof.type) === true) return []
     const id = forkProofId(proof)
     if (this.forkProofs.has(id)) return []
     let witness: string
     try {
-      witness = verifyForkProof(proof, this.options.network, this.options.witnesses)
+      witness = verifyForkProof(proof, this.options.network, this.options.witnesses, this.options.quorum)
     } catch {
       return []
     }
     const canonical = canonicalForkProof(proof)
-    this.forkProofs.set(id, canonical)
+    this.keepProof(id, canonical)
     // The service publishes it as a fork-proof entry; gossiped once, so every witness holds the
     // evidence. Its votes still count: a witness that stopped counting them on its own, before
     // the others, could not accept a decision they reached with the forker's precommit. That ban
@@ -341,6 +345,13 @@ export class WitnessCore {
       actions.push(...this.offerCandidate())
     }
     return actions
+  }
+
+  private keepProof(id: string, proof: ForkProof): void {
+    this.forkProofs.set(id, proof)
+    let types = this.proofTypes.get(proof.witness)
+    if (types === undefined) this.proofTypes.set(proof.witness, (types = new Set()))
+    types.add(proof.type)
   }
 
   /** Stops counting a witness convicted in the log: its sets, votes and proposals from now on. */

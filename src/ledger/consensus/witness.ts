@@ -14,6 +14,7 @@ import {
   type Checkpoint,
   type NoteSignature,
 } from '../checkpoint.js'
+import { convictedBy } from '../convictions.js'
 import { decodeEntry, encodeEntry, signEntry, type DecodedEntry } from '../entry.js'
 import { leafHash } from '../merkle.js'
 import { TreeAppender } from '../tree.js'
@@ -46,6 +47,8 @@ const STATE_FILE = 'consensus-state.json'
 const MAX_CATCH_UP_HEIGHTS = 256
 /** Re-gossip ticks behind without deciding a height before the log is synced from peers instead. */
 const RESYNC_AFTER_TICKS = 8
+/** Longest a catch-up sync may hold deliveries (at least this, or 20 epochs). */
+const RESYNC_TIMEOUT_MS = 60_000
 /** Pending entries re-published per re-gossip tick (oldest first). */
 const MAX_REPUBLISHED_ENTRIES = 64
 
@@ -100,9 +103,11 @@ export interface WitnessServiceOptions {
    * Brings the store up to the peers' log over `/commons/log/1` (the node runs `syncFrom` on its
    * connections). Used when this node has fallen further behind than the witnesses keep decision
    * certificates (e.g. after a long partition): nothing else would ever bring those heights back.
-   * Deliveries wait while it runs, so nothing else appends meanwhile.
+   * Deliveries wait while it runs, so nothing else appends meanwhile (the core keeps voting on the
+   * log it sees, and is restarted from the synced log afterwards); it must give up when
+   * `signal` aborts (a peer that stops answering must not hold the witness for good).
    */
-  readonly syncLog?: () => Promise<void>
+  readonly syncLog?: (signal: AbortSignal) => Promise<void>
   /** How many recent decision certificates to keep for lagging witnesses (default 256). */
   readonly certificateWindow?: number
   /**
@@ -406,7 +411,7 @@ export class WitnessService {
     this.syncing = true
     const from = this.nextHeight()
     try {
-      await this.options.syncLog()
+      await this.options.syncLog(AbortSignal.timeout(Math.max(RESYNC_TIMEOUT_MS, 20 * this.store.genesis.epochMs)))
     } catch (err) {
       this.emit({ kind: 'error', message: `log sync failed: ${(err as Error).message}` })
     } finally {
@@ -558,7 +563,10 @@ export class WitnessService {
    * node alike (`../convictions.ts`).
    */
   private publishConviction(proof: ForkProof): void {
-    const accuses = (body: unknown): boolean => (body as ForkProof).witness === proof.witness
+    // Only an entry that proves it counts: a forker could otherwise file a junk entry against
+    // itself first and so keep every correct witness from filing a real one.
+    const ctx = { origin: this.store.origin, network: this.store.network, witnesses: this.witnesses, threshold: this.quorum }
+    const accuses = (body: unknown): boolean => (body as ForkProof).witness === proof.witness && convictedBy(body, ctx) === proof.witness
     if (this.store.forkProofEntries(0, this.store.size()).some((e) => accuses(e.body))) return
     for (const d of this.known.values()) if (d.entry.kind === 'fork-proof' && accuses(d.entry.body)) return
     try {
