@@ -52,6 +52,9 @@ import { chunkVerifierFor } from './verify-pool.js'
 /** libp2p protocol id of log sync. */
 export const LOG_PROTOCOL = '/commons/log/1'
 
+/** Ranges a sync downloads ahead of the batches it has stored. */
+const RANGES_AHEAD = 8
+
 /** Most entries one `entries` request may ask for. */
 export const MAX_RANGE = 10_000
 
@@ -427,10 +430,16 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
   // overlap the verification of later ranges instead of waiting for the whole download.
   let stopped = false
   const ranges: Array<Promise<{ items: Uint8Array[]; result: Promise<ChunkResult> }>> = []
+  // Downloads run at most RANGES_AHEAD ranges ahead of what is stored, so memory stays bounded.
+  const consumed: Array<{ promise: Promise<void>; resolve: () => void }> = []
   let previous: Promise<unknown> = Promise.resolve()
   for (let from = local; from < target; from += rangeSize) {
     const to = Math.min(target, from + rangeSize)
+    const k = ranges.length
+    let resolve!: () => void
+    consumed.push({ promise: new Promise<void>((r) => (resolve = r)), resolve })
     const range = previous.then(async () => {
+      await consumed[k - RANGES_AHEAD]?.promise
       if (stopped) throw new SyncError('sync stopped')
       options.signal?.throwIfAborted()
       const items = await peer.entries(from, to)
@@ -470,8 +479,8 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
       at = v.checkpoint.size
       batch = []
     }
-    for (const range of ranges) {
-      const { items, result } = await range
+    for (let k = 0; k < ranges.length; k++) {
+      const { items, result } = await ranges[k]!
       const r = await result
       if (r.error !== undefined) throw new SyncError(`entry ${r.error.index} from the peer is invalid: ${r.error.code}: ${r.error.message}`)
       for (let i = 0; i < r.ok; i++) {
@@ -487,6 +496,9 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
           await storeBatch(v)
         }
       }
+      // Drop what is consumed (the batch keeps what is not stored yet) and let one more range download.
+      ranges[k] = Promise.resolve({ items: [], result: Promise.resolve(r) })
+      consumed[k]!.resolve()
       await yieldToEventLoop()
     }
     if (next !== ahead.length || !bytesEqual(staged.root(), latest.checkpoint.root)) {
@@ -497,6 +509,7 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
     return { status: 'synced', from: local, to: target, checkpointSize: target, checkpoints: chain.length }
   } finally {
     stopped = true
+    for (const c of consumed) c.resolve()
     // A request still in flight finishes before the caller may close the stream.
     await Promise.allSettled(ranges)
     await verifier.close()

@@ -67,7 +67,7 @@ test('a node catches up from an honest peer, from empty and from a prefix', asyn
   const t = tempDir('commons-sync-')
   try {
     const { a, b } = stores(t.dir, 250, 0)
-    const r = await syncFrom(b, new FakeLogPeer(a), { rangeSize: 64, threads: 0 })
+    const r = await syncFrom(b, new FakeLogPeer(a), { rangeSize: 16, threads: 0 })
     assert.deepEqual([r.status, r.from, r.to], ['synced', 0, 250])
     assert.equal(b.rootHex(), a.rootHex())
     assert.equal(b.latestFinalCheckpoint()?.size, 250)
