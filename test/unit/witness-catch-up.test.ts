@@ -79,18 +79,27 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
 
 const history = (s: LogStore) => s.checkpoints().filter((c) => c.final && c.size > 0).map((c) => [c.size, c.epoch, c.note])
 
-test('a follower that starts many heights behind asks for and receives the decisions it missed, with the same checkpoints', async () => {
-  const t = tempDir('commons-catchup-')
-  const genesis: Genesis = createGenesis({ network: 'catch-up', created: Date.now(), members: [], witnesses: [bytesToHex(witnessKey.publicKey)], epochMs: 100 })
-  const network = networkIdOf(genesis)
-  const bus = new FakeBus()
+/** A one-witness network of 100 ms epochs: the witness's and a follower's stores on one fake bus. */
+function twoStores(name: string) {
+  const t = tempDir(`commons-${name}-`)
+  const genesis: Genesis = createGenesis({ network: name, created: Date.now(), members: [], witnesses: [bytesToHex(witnessKey.publicKey)], epochMs: 100 })
   const storeA = LogStore.open(join(t.dir, 'a.db'), { genesis })
   const storeB = LogStore.open(join(t.dir, 'b.db'), { genesis })
+  mkdirSync(join(t.dir, 'b'), { recursive: true })
+  const close = (): void => {
+    storeA.close()
+    storeB.close()
+    t.cleanup()
+  }
+  return { dir: t.dir, network: networkIdOf(genesis), bus: new FakeBus(), storeA, storeB, close }
+}
+
+test('a follower that starts many heights behind asks for and receives the decisions it missed, with the same checkpoints', async () => {
+  const { dir, network, bus, storeA, storeB, close } = twoStores('catch-up')
   const eventsB: WitnessEvent[] = []
-  const a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: t.dir })
-  const b = new WitnessService({ store: storeB, keys: followerKey, pubsub: new FakeBusPubSub(bus), dataDir: join(t.dir, 'b'), onEvent: (e) => eventsB.push(e) })
+  const a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
+  const b = new WitnessService({ store: storeB, keys: followerKey, pubsub: new FakeBusPubSub(bus), dataDir: join(dir, 'b'), onEvent: (e) => eventsB.push(e) })
   try {
-    mkdirSync(join(t.dir, 'b'), { recursive: true })
     a.start()
     // Entries final in three different epochs, with empty epochs around them.
     for (let seq = 1; seq <= 3; seq++) {
@@ -111,28 +120,21 @@ test('a follower that starts many heights behind asks for and receives the decis
   } finally {
     b.stop()
     a.stop()
-    storeA.close()
-    storeB.close()
-    t.cleanup()
+    close()
   }
 })
 
 test('a follower cut off for longer than the witnesses keep decision certificates catches up by log sync, then follows live again', async () => {
-  const t = tempDir('commons-resync-')
-  const genesis: Genesis = createGenesis({ network: 'resync', created: Date.now(), members: [], witnesses: [bytesToHex(witnessKey.publicKey)], epochMs: 100 })
-  const network = networkIdOf(genesis)
-  const bus = new FakeBus()
-  const storeA = LogStore.open(join(t.dir, 'a.db'), { genesis })
-  const storeB = LogStore.open(join(t.dir, 'b.db'), { genesis })
+  const { dir, network, bus, storeA, storeB, close } = twoStores('resync')
   const eventsB: WitnessEvent[] = []
   const busB = new FakeBusPubSub(bus)
   // Certificates of 4 heights only: a partition of ~10 epochs outlives them.
-  const a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: t.dir, certificateWindow: 4 })
+  const a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir, certificateWindow: 4 })
   const b = new WitnessService({
     store: storeB,
     keys: followerKey,
     pubsub: busB,
-    dataDir: join(t.dir, 'b'),
+    dataDir: join(dir, 'b'),
     certificateWindow: 4,
     syncLog: async () => {
       await syncFrom(storeB, new StorePeer(storeA), { threads: 0 })
@@ -142,7 +144,6 @@ test('a follower cut off for longer than the witnesses keep decision certificate
   const note = (seq: number) => encodeEntry(signEntry({ network, kind: 'note', seq, time: Date.now(), body: { text: `note ${seq}` } }, author))
   const epochOf = (s: LogStore) => s.latestFinalCheckpoint()?.epoch ?? -1
   try {
-    mkdirSync(join(t.dir, 'b'), { recursive: true })
     a.start()
     b.start()
     a.submit(note(1))
@@ -168,8 +169,6 @@ test('a follower cut off for longer than the witnesses keep decision certificate
   } finally {
     b.stop()
     a.stop()
-    storeA.close()
-    storeB.close()
-    t.cleanup()
+    close()
   }
 })
