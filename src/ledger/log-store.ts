@@ -30,7 +30,7 @@ import {
 } from './checkpoint.js'
 import { parseStoredEntry, type DecodedEntry, type Entry } from './entry.js'
 import { BadCheckpointError, BadProofError, LogCorruptError, ReplayedSeqError, WrongNetworkError } from './errors.js'
-import { convictedBy, countsAt, type CheckpointPlace, type Convictions, type Conviction } from './convictions.js'
+import { convictedBy, countsAt, type CheckpointPlace, type Conviction, type ConvictionContext, type Convictions } from './convictions.js'
 import { verifyForkProof, type ForkProof } from './fork-proof.js'
 import { networkIdOf, originOf, type Genesis } from './genesis.js'
 import { leafHashNode, nodeHashNode } from './hash-node.js'
@@ -177,6 +177,8 @@ export class LogStore implements HashReader {
   readonly network: string
   /** Checkpoint origin line. */
   readonly origin: string
+  /** What this log's `fork-proof` entries are judged against (origin, network, genesis witnesses and threshold). */
+  readonly convictionContext: ConvictionContext
   #appender: TreeAppender
   readonly #stmt: ReturnType<LogStore['prepare']>
 
@@ -185,6 +187,7 @@ export class LogStore implements HashReader {
     this.genesis = genesis
     this.network = networkIdOf(genesis)
     this.origin = originOf(genesis)
+    this.convictionContext = { origin: this.origin, network: this.network, witnesses: genesis.witnesses, threshold: genesis.threshold }
     this.#stmt = this.prepare()
     const size = this.#countEntries()
     const hashes = (this.db.prepare('SELECT COUNT(*) AS n FROM log_tree').get() as { n: number }).n
@@ -494,8 +497,8 @@ export class LogStore implements HashReader {
    * @throws BadProofError
    */
   addForkProof(proof: ForkProof, foundAt = Date.now()): string {
-    const finality = { witnesses: this.genesis.witnesses, threshold: this.genesis.threshold }
-    if (!verifyForkProof(proof, { origin: this.origin, network: this.network, finality })) throw new BadProofError('fork proof does not verify')
+    const { origin, network, witnesses, threshold } = this.convictionContext
+    if (!verifyForkProof(proof, { origin, network, finality: { witnesses, threshold } })) throw new BadProofError('fork proof does not verify')
     const text = canonicalJson(proof)
     this.db.prepare('INSERT OR IGNORE INTO log_fork_proofs (id, witness, proof, found_at) VALUES (?, ?, ?, ?)').run(sha256Hex(text), proof.witness, text, foundAt)
     return proof.witness
@@ -522,19 +525,32 @@ export class LogStore implements HashReader {
    */
   convictions(): Map<string, Conviction> {
     const out = new Map<string, Conviction>()
-    const ctx = { origin: this.origin, network: this.network, witnesses: this.genesis.witnesses, threshold: this.genesis.threshold }
+    for (const { index, witness } of this.#accusations()) {
+      if (out.has(witness)) continue
+      const cp = this.#stmt.includingCheckpoint.get(index) as { size: number; epoch: number | null } | undefined
+      if (cp === undefined) continue // not final yet
+      out.set(witness, { epoch: cp.epoch ?? undefined, size: cp.size })
+    }
+    return out
+  }
+
+  /** Witnesses some `fork-proof` entry of the log proves a fork against, final or not yet. */
+  accusedInLog(): Set<string> {
+    return new Set(this.#accusations().map((a) => a.witness))
+  }
+
+  /** The log's valid `fork-proof` entries in order: index and the witness each convicts. */
+  #accusations(): Array<{ index: number; witness: string }> {
+    const out: Array<{ index: number; witness: string }> = []
     for (const row of this.#stmt.forkProofRefs.all() as Array<{ idx: number; hash: Buffer }>) {
       const key = row.hash.toString('hex')
       let witness = this.#accused.get(key)
       if (witness === undefined) {
         const data = (this.#stmt.entryByIndex.get(row.idx) as { data: Buffer }).data
-        witness = convictedBy(parseStoredEntry(data).body, ctx) ?? null
+        witness = convictedBy(parseStoredEntry(data).body, this.convictionContext) ?? null
         this.#accused.set(key, witness)
       }
-      if (witness === null || out.has(witness)) continue
-      const cp = this.#stmt.includingCheckpoint.get(row.idx) as { size: number; epoch: number | null } | undefined
-      if (cp === undefined) continue // not final yet
-      out.set(witness, { epoch: cp.epoch ?? undefined, size: cp.size })
+      if (witness !== null) out.push({ index: row.idx, witness })
     }
     return out
   }

@@ -405,14 +405,11 @@ export async function syncFrom(store: LogStore, peer: LogPeer, options: SyncOpti
 
   // Fork-proof entries in the range convict witnesses for the checkpoints after the one that
   // makes them final (`convictions.ts`): the chain is judged again, in order, once they are known.
-  const convictions = new ConvictionTracker({ origin: store.origin, network: store.network, witnesses: store.genesis.witnesses, threshold: store.genesis.threshold }, policy.convictions)
+  const convictions = new ConvictionTracker(store.convictionContext, policy.convictions)
   for (const p of store.forkProofEntries(anchorSize, local)) convictions.forkProofEntry(p.index, p.body)
   const judge = (v: Verified): void => {
-    const place = { epoch: v.epoch, size: v.checkpoint.size }
-    const now = witnessPolicyOf(store.genesis, convictions.convictions)
-    const cosigned = verifyCosignatures(parseSignedCheckpoint(v.note), countingWitnesses(now, place)).valid.length
-    if (cosigned < now.threshold) throw new NotFinalError(v.checkpoint.size, cosigned, now.threshold)
-    convictions.finalCheckpoint(place)
+    verifiedFinal(store, v.note, witnessPolicyOf(store.genesis, convictions.convictions))
+    convictions.finalCheckpoint({ epoch: v.epoch, size: v.checkpoint.size })
   }
 
   if (target <= local) {

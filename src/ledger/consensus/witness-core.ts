@@ -98,9 +98,8 @@ export class WitnessCore {
   private ownSets: EpochSet[] = []
   private readonly pending = new Set<string>()
   private readonly forkProofs = new Map<string, ForkProof>()
+  /** Witnesses shown to have equivocated by a proof this witness holds, with the kinds of proof held. */
   private readonly proofTypes = new Map<string, Set<ForkProof['type']>>()
-  /** Witnesses shown to have equivocated by a proof this witness holds. */
-  private readonly accused = new Set<string>()
   /** Witnesses convicted in the log: ignored from the height after their conviction was decided. */
   private readonly faulty = new Set<string>()
   private readonly graceOver = new Set<number>()
@@ -131,10 +130,7 @@ export class WitnessCore {
     for (const set of snapshot?.ownSets ?? []) if (set.epoch >= height) this.storeSet(set)
     this.ownSets = (snapshot?.ownSets ?? []).filter((s) => s.epoch >= height)
     for (const h of snapshot?.pending ?? []) this.pending.add(h)
-    for (const proof of snapshot?.forkProofs ?? []) {
-      this.keepProof(forkProofId(proof), proof)
-      this.accused.add(proof.witness)
-    }
+    for (const proof of snapshot?.forkProofs ?? []) this.keepProof(forkProofId(proof), proof)
   }
 
   /** The height (epoch) being decided now. */
@@ -153,7 +149,7 @@ export class WitnessCore {
 
   /** Witnesses this witness holds a verified fork proof against (convicted or not yet). */
   get accusedWitnesses(): readonly string[] {
-    return [...this.accused]
+    return [...this.proofTypes.keys()]
   }
 
   get proofs(): readonly ForkProof[] {
@@ -303,7 +299,7 @@ export class WitnessCore {
     if (set.network !== this.options.network || !this.options.witnesses.includes(set.witness)) return []
     // Only the current epoch and the next one matter; older sets can only feed fork proofs we no longer need.
     if (set.epoch < this.machine.height || set.epoch > this.machine.height + 1) return []
-    if (this.faulty.has(set.witness) || this.accused.has(set.witness) || !verifyEpochSet(set)) return []
+    if (this.faulty.has(set.witness) || this.proofTypes.has(set.witness) || !verifyEpochSet(set)) return []
     const existing = this.sets.get(set.epoch)?.get(set.witness)
     if (existing !== undefined) {
       if (existing.sig === set.sig) return []
@@ -326,6 +322,7 @@ export class WitnessCore {
       return []
     }
     const canonical = canonicalForkProof(proof)
+    const newlyAccused = !this.proofTypes.has(witness)
     this.keepProof(id, canonical)
     // The service publishes it as a fork-proof entry; gossiped once, so every witness holds the
     // evidence. Its votes still count: a witness that stopped counting them on its own, before
@@ -339,8 +336,7 @@ export class WitnessCore {
     // accepts (local choices; a batch's validity rests on the evidence it carries), and an
     // equivocator's two sets would otherwise give correct witnesses different views of what is
     // censored — each rejecting the others' proposals until the conviction, which needs a decision.
-    if (!this.accused.has(witness)) {
-      this.accused.add(witness)
+    if (newlyAccused) {
       for (const byWitness of this.sets.values()) byWitness.delete(witness)
       actions.push(...this.offerCandidate())
     }
@@ -367,7 +363,7 @@ export class WitnessCore {
     const height = this.machine.height
     if (this.machine.step === 'new-height') return []
     const sets = [...(this.sets.get(height)?.values() ?? [])]
-    const live = this.options.witnesses.filter((w) => !this.faulty.has(w) && !this.accused.has(w)).length
+    const live = this.options.witnesses.filter((w) => !this.faulty.has(w) && !this.proofTypes.has(w)).length
     if (sets.length < this.options.quorum) return []
     const actions: WitnessAction[] = []
     if (sets.length < live && !this.graceOver.has(height)) {

@@ -565,10 +565,10 @@ export class WitnessService {
   private publishConviction(proof: ForkProof): void {
     // Only an entry that proves it counts: a forker could otherwise file a junk entry against
     // itself first and so keep every correct witness from filing a real one.
-    const ctx = { origin: this.store.origin, network: this.store.network, witnesses: this.witnesses, threshold: this.quorum }
-    const accuses = (body: unknown): boolean => (body as ForkProof).witness === proof.witness && convictedBy(body, ctx) === proof.witness
-    if (this.store.forkProofEntries(0, this.store.size()).some((e) => accuses(e.body))) return
-    for (const d of this.known.values()) if (d.entry.kind === 'fork-proof' && accuses(d.entry.body)) return
+    if (this.store.accusedInLog().has(proof.witness)) return
+    for (const d of this.known.values()) {
+      if (d.entry.kind === 'fork-proof' && convictedBy(d.entry.body, this.store.convictionContext) === proof.witness) return
+    }
     try {
       const seq = this.store.nextSeq(this.nodeId)
       const entry = signEntry({ network: this.store.network, kind: 'fork-proof', seq, time: this.now(), body: proof }, this.options.keys)
