@@ -15,7 +15,8 @@
  * Sizes can be lowered for a quick run: LOG_BENCH_APPEND, LOG_BENCH_VERIFY, LOG_BENCH_SYNC
  * (the floors are then scaled to the size). LOG_BENCH_CHUNK (entries per signed chunk and append
  * transaction, default 2000) and LOG_BENCH_THREADS (a private verifier pool of that many threads
- * instead of the shared one) are for exploring the append pipeline. Progress goes to stderr; the result is one JSON
+ * instead of the shared one) and LOG_BENCH_ONLY=append (skip sync and `log verify`) are for
+ * exploring the append pipeline. Progress goes to stderr; the result is one JSON
  * object (printed by bench/index.ts).
  */
 import { spawn } from 'node:child_process'
@@ -48,6 +49,8 @@ import { createHost } from '../src/p2p/index.js'
 const APPEND_N = Number(process.env.LOG_BENCH_APPEND ?? 100_000)
 const VERIFY_N = Number(process.env.LOG_BENCH_VERIFY ?? 1_000_000)
 const SYNC_N = Number(process.env.LOG_BENCH_SYNC ?? 100_000)
+/** LOG_BENCH_ONLY=append: only the raw rates and the append pipeline (for A/B runs of that path). */
+const APPEND_ONLY = process.env.LOG_BENCH_ONLY === 'append'
 const CACHE = join(process.cwd(), '.cache', 'bench-log')
 
 const witnesses: KeyPair[] = [1, 2, 3, 4].map((i) => keyPairFromSecret(new Uint8Array(32).fill(i)))
@@ -252,6 +255,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const limit = raw.backendVerify * cores
   const append = await signVerifyAppend(APPEND_N)
   log(`sign+verify+append: ${append.entriesPerSec}/s`)
+  if (APPEND_ONLY) return { machine: { cores, loadAverage1mAtStart: load }, rawPerSec1Thread: raw, signVerifyAppend: append }
   const sync = await syncBench(SYNC_N)
   log(`sync: ${sync.seconds}s`)
   const verified = await verifyBench(VERIFY_N)

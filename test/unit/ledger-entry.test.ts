@@ -20,7 +20,7 @@ import {
   signEpochSet,
   type Entry,
 } from '../../src/ledger/index.js'
-import { signingBytesOfCanonical } from '../../src/ledger/entry.js'
+import { EntryEnvelopeSchema, isEntryEnvelope, signingBytesOfCanonical } from '../../src/ledger/entry.js'
 
 const key = keyPairFromSecret(new Uint8Array(32).fill(7))
 const NET = sha256Hex('test network')
@@ -129,4 +129,58 @@ test('an escaped character in sig parses to the same signature, and is still ref
   const escaped = text.replace(`"sig":"${good.entry.sig}"`, `"sig":"\\u00${good.entry.sig.charCodeAt(0).toString(16)}${good.entry.sig.slice(1)}"`)
   assert.equal((JSON.parse(escaped) as Entry).sig, good.entry.sig)
   assert.throws(() => decodeEntry(new TextEncoder().encode(escaped), NET), BadEntrySchemaError)
+})
+
+test('bytes with a leading UTF-8 BOM are refused: one entry has exactly one byte form', () => {
+  const good = decodeEntry(manual({}), NET)
+  const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...good.bytes])
+  assert.throws(() => decodeEntry(withBom, NET), BadEntrySchemaError)
+})
+
+test('signAndEncodeEntry refuses bad draft fields with the schema error decodeEntry gives', () => {
+  const draft = { network: NET, kind: 'note' as const, seq: 1, time: 1, body: { text: 'x' } }
+  for (const [bad, path] of [
+    [{ seq: 0 }, 'seq'],
+    [{ seq: 1.5 }, 'seq'],
+    [{ time: -1 }, 'time'],
+    [{ time: 2 ** 53 }, 'time'],
+    [{ network: 'zz' }, 'network'],
+    [{ kind: '' }, 'kind'],
+    [{ kind: 'k'.repeat(65) }, 'kind'],
+  ] as const) {
+    assert.throws(
+      () => signAndEncodeEntry({ ...draft, ...bad } as typeof draft, key),
+      (err: unknown) => err instanceof BadEntrySchemaError && err.message.includes(path),
+      JSON.stringify(bad),
+    )
+  }
+  assert.throws(() => signAndEncodeEntry({ ...draft, kind: 'nope' } as unknown as typeof draft, key), UnknownKindError)
+})
+
+test('the quick envelope check accepts only what the zod schema accepts (random mutations of a valid envelope)', () => {
+  const good = decodeEntry(manual({}), NET).entry as unknown as Record<string, unknown>
+  const odd: unknown[] = [undefined, null, 0, -0, -1, 1.5, 2 ** 53, 2 ** 53 - 1, NaN, Infinity, '', 'x', 'A'.repeat(64), 'a'.repeat(64), 'a'.repeat(128), 'a'.repeat(65), [], {}, true, '1', 'k'.repeat(64), 'k'.repeat(65)]
+  const keys = [...Object.keys(good), 'extra', '__proto__']
+  let seed = 12345
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return seed % n
+  }
+  let accepted = 0
+  for (let i = 0; i < 5000; i++) {
+    const value: Record<string, unknown> = { ...good }
+    for (let m = next(3); m >= 0; m--) {
+      const k = keys[next(keys.length)]!
+      if (next(5) === 0) delete value[k]
+      else Object.defineProperty(value, k, { value: odd[next(odd.length)], enumerable: true, writable: true, configurable: true })
+    }
+    const quick = isEntryEnvelope(value)
+    if (quick) {
+      accepted++
+      assert.ok(EntryEnvelopeSchema.safeParse(value).success, `quick check accepted what zod refuses: ${JSON.stringify(value)}`)
+    }
+  }
+  assert.ok(isEntryEnvelope(good) && EntryEnvelopeSchema.safeParse(good).success)
+  // The mutations must exercise acceptance too, or the implication above is vacuous.
+  assert.ok(accepted > 100, `only ${accepted} mutations were accepted`)
 })
