@@ -4,51 +4,74 @@
  * defines the format because two different sets signed by one witness for one epoch are a fork
  * proof (`fork-proof.ts`), publishable as a log entry.
  *
- * The signature covers a domain-separated message, so it can never be confused with an entry or
- * a checkpoint signature by the same key: "commons/epoch-set/v1\n" || RFC 8785 form without `sig`.
+ * The signature covers the set's HEADER, where the entries are replaced by their digest
+ * (SHA-256 of the ascending raw 32-byte hashes, concatenated). So two sets can be shown to
+ * conflict by their headers alone, a few hundred bytes however many entries an epoch holds,
+ * and a fork proof always fits in a log entry (two full sets of a busy epoch would not).
+ * The message is domain-separated, so it can never be confused with an entry or a checkpoint
+ * signature by the same key: "commons/epoch-set/v2\n" || RFC 8785 form of the header without `sig`.
  */
 import { z } from 'zod'
-import { bytesToHex, canonicalJson, hexToBytes, sign, verify, type KeyPair } from '../identity/index.js'
+import { bytesToHex, canonicalJson, hexToBytes, sha256Hex, sign, verify, type KeyPair } from '../identity/index.js'
 import { Hex32, Hex64, Uint } from './schemas.js'
 
-const DOMAIN = 'commons/epoch-set/v1\n'
+const DOMAIN = 'commons/epoch-set/v2\n'
 
-/** Wire/storage schema of a signed epoch set. `entries` are entry hashes, sorted, unique. */
-export const SignedEpochSetSchema = z.strictObject({
-  v: z.literal(1),
+const setFields = {
+  v: z.literal(2),
   type: z.literal('epoch-set'),
   network: Hex32,
   epoch: Uint,
   witness: Hex32,
-  entries: z.array(Hex32).max(1_000_000),
-  sig: Hex64,
-})
+}
+
+/** Wire schema of a signed epoch set. `entries` are entry hashes, sorted, unique. */
+export const SignedEpochSetSchema = z.strictObject({ ...setFields, entries: z.array(Hex32).max(1_000_000), sig: Hex64 })
+
+/** A signed set's header: the signed statement itself, with the entries as their `digest`. */
+export const EpochSetHeaderSchema = z.strictObject({ ...setFields, digest: Hex32, sig: Hex64 })
 
 /** A witness's signed set of entry hashes for one epoch. */
 export type SignedEpochSet = z.infer<typeof SignedEpochSetSchema>
 
-function signingBytes(set: Omit<SignedEpochSet, 'sig'>): Uint8Array {
-  return new TextEncoder().encode(DOMAIN + canonicalJson(set))
+/** What a witness's epoch-set signature covers, on its own: enough to prove two sets differ. */
+export type EpochSetHeader = z.infer<typeof EpochSetHeaderSchema>
+
+/** SHA-256 (hex) of the ascending raw 32-byte entry hashes of a set, concatenated. */
+export function epochSetDigest(entries: readonly string[]): string {
+  return sha256Hex(hexToBytes(entries.join('')))
+}
+
+function signingBytes(header: Omit<EpochSetHeader, 'sig'>): Uint8Array {
+  return new TextEncoder().encode(DOMAIN + canonicalJson(header))
+}
+
+/** The header of a set (its entries replaced by their digest), carrying the set's signature. */
+export function epochSetHeader(set: SignedEpochSet): EpochSetHeader {
+  return { v: set.v, type: set.type, network: set.network, epoch: set.epoch, witness: set.witness, digest: epochSetDigest(set.entries), sig: set.sig }
 }
 
 /** Signs the set of `entries` (hex entry hashes; sorted and de-duplicated here) for `epoch`. */
 export function signEpochSet(network: string, epoch: number, entries: readonly string[], key: KeyPair): SignedEpochSet {
-  const unsigned = {
-    v: 1 as const,
-    type: 'epoch-set' as const,
-    network,
-    epoch,
-    witness: bytesToHex(key.publicKey),
-    entries: [...new Set(entries)].sort(),
-  }
-  return { ...unsigned, sig: bytesToHex(sign(signingBytes(unsigned), key.secretKey)) }
+  const sorted = [...new Set(entries)].sort()
+  const fields = { v: 2 as const, type: 'epoch-set' as const, network, epoch, witness: bytesToHex(key.publicKey) }
+  const sig = bytesToHex(sign(signingBytes({ ...fields, digest: epochSetDigest(sorted) }), key.secretKey))
+  return { ...fields, entries: sorted, sig }
+}
+
+/** True iff `value` is a well-formed header whose signature verifies. */
+export function verifyEpochSetHeader(value: unknown): value is EpochSetHeader {
+  const parsed = EpochSetHeaderSchema.safeParse(value)
+  if (!parsed.success) return false
+  const { sig, ...unsigned } = parsed.data
+  return verify(hexToBytes(sig), signingBytes(unsigned), hexToBytes(unsigned.witness))
 }
 
 /** True iff `value` is a well-formed epoch set (sorted unique entries) whose signature verifies. */
 export function verifyEpochSet(value: unknown): value is SignedEpochSet {
   const parsed = SignedEpochSetSchema.safeParse(value)
   if (!parsed.success) return false
-  const { sig, ...unsigned } = parsed.data
-  for (let i = 1; i < unsigned.entries.length; i++) if (!(unsigned.entries[i - 1]! < unsigned.entries[i]!)) return false
-  return verify(hexToBytes(sig), signingBytes(unsigned), hexToBytes(unsigned.witness))
+  const { entries } = parsed.data
+  for (let i = 1; i < entries.length; i++) if (!(entries[i - 1]! < entries[i]!)) return false
+  return verifyEpochSetHeader(epochSetHeader(parsed.data))
 }

@@ -3,17 +3,20 @@
  * statements is the proof, checkable by anyone with the witness's public key alone. Two kinds:
  * - two FINAL checkpoints of the same log (same origin) both cosigned by the witness, of the same
  *   size with different roots, or closing the same epoch (`epoch N` line) with different trees;
- * - two signed epoch sets of the same network and epoch with different entries;
+ * - two signed epoch sets of the same network and epoch with different entries, shown by their
+ *   headers (the signed digests, `epoch-set.ts`);
  * - two consensus messages (`consensus/messages.ts`) of one height, round and type with different
- *   content: two proposals, or prevotes / precommits for two values.
+ *   content: two proposals (their headers), or prevotes / precommits for two values.
+ * Every statement is carried in its signed, compact form, so a proof fits in a log entry however
+ * large the sets or batches it is about.
  * The proof is published as a `fork-proof` log entry (kinds.ts); from the epoch after the
  * checkpoint that makes that entry final, nobody counts the witness's signatures (`convictions.ts`).
  */
 import type { z } from 'zod'
-import { bytesEqual, canonicalJson } from '../identity/index.js'
+import { bytesEqual } from '../identity/index.js'
 import { epochOf, parseSignedCheckpoint, verifyCosignatures, type SignedCheckpoint } from './checkpoint.js'
-import { verifyConsensusMessage, type ConsensusMessage } from './consensus/messages.js'
-import { verifyEpochSet, type SignedEpochSet } from './epoch-set.js'
+import { statementOf, verifyConsensusMessage, type ConsensusMessage, type SignedStatement } from './consensus/messages.js'
+import { epochSetHeader, verifyEpochSetHeader, type EpochSetHeader, type SignedEpochSet } from './epoch-set.js'
 import type { ForkProofBody } from './kinds.js'
 
 /** The body of a `fork-proof` entry. */
@@ -36,14 +39,11 @@ function conflictingCheckpoints(a: SignedCheckpoint, b: SignedCheckpoint): boole
   return ea !== undefined && ea === epochOf(cb) && (ca.size !== cb.size || !bytesEqual(ca.root, cb.root))
 }
 
-/** Two messages one witness may not both sign: same height, round and type, different content. */
-function conflictingMessages(a: ConsensusMessage<unknown>, b: ConsensusMessage<unknown>): boolean {
+/** Two statements one witness may not both sign: same height, round and type, different content. */
+function conflictingStatements(a: SignedStatement, b: SignedStatement): boolean {
   if (a.type !== b.type || a.height !== b.height || a.round !== b.round) return false
-  if (a.type === 'proposal' && b.type === 'proposal') {
-    return a.validRound !== b.validRound || canonicalJson(a.value) !== canonicalJson(b.value)
-  }
-  if (a.type !== 'proposal' && b.type !== 'proposal') return a.valueId !== b.valueId
-  return false
+  if (a.type === 'proposal' && b.type === 'proposal') return a.validRound !== b.validRound || a.valueId !== b.valueId
+  return a.valueId !== b.valueId
 }
 
 /** True iff `proof` shows that `proof.witness` signed two conflicting statements. Never throws. */
@@ -67,13 +67,13 @@ export function verifyForkProof(proof: ForkProof, ctx: ForkProofContext = {}): b
       const { a, b } = proof
       if (a.sender !== proof.witness || b.sender !== proof.witness) return false
       if (a.network !== b.network || (ctx.network !== undefined && a.network !== ctx.network)) return false
-      return conflictingMessages(a, b) && verifyConsensusMessage(a) && verifyConsensusMessage(b)
+      return conflictingStatements(a, b) && verifyConsensusMessage(a) && verifyConsensusMessage(b)
     }
     const { a, b } = proof
-    if (!verifyEpochSet(a) || !verifyEpochSet(b)) return false
+    if (!verifyEpochSetHeader(a) || !verifyEpochSetHeader(b)) return false
     if (a.witness !== proof.witness || b.witness !== proof.witness) return false
     if (a.network !== b.network || (ctx.network !== undefined && a.network !== ctx.network)) return false
-    return a.epoch === b.epoch && canonicalJson(a.entries) !== canonicalJson(b.entries)
+    return a.epoch === b.epoch && a.digest !== b.digest
   } catch {
     return false
   }
@@ -84,7 +84,14 @@ export function checkpointForkProof(witness: string, a: string, b: string): Fork
   return { type: 'checkpoint', witness, a, b }
 }
 
-/** Builds an epoch-set fork proof from two conflicting signed sets (not verified: call verifyForkProof). */
-export function epochSetForkProof(a: SignedEpochSet, b: SignedEpochSet): ForkProof {
-  return { type: 'epoch-set', witness: a.witness, a, b }
+const headerOf = (set: SignedEpochSet | EpochSetHeader): EpochSetHeader => ('digest' in set ? set : epochSetHeader(set))
+
+/** Builds an epoch-set fork proof from two conflicting signed sets or their headers (not verified: call verifyForkProof). */
+export function epochSetForkProof(a: SignedEpochSet | EpochSetHeader, b: SignedEpochSet | EpochSetHeader): ForkProof {
+  return { type: 'epoch-set', witness: a.witness, a: headerOf(a), b: headerOf(b) }
+}
+
+/** Builds a vote fork proof from two conflicting messages of one sender, proposals as their headers (not verified). */
+export function voteForkProof(a: ConsensusMessage<unknown> | SignedStatement, b: ConsensusMessage<unknown> | SignedStatement): ForkProof {
+  return { type: 'vote', witness: a.sender, a: statementOf(a), b: statementOf(b) }
 }

@@ -68,7 +68,7 @@ export {
   type SignedCheckpoint,
   type CosignatureCheck,
 } from './checkpoint.js'
-export { verifyForkProof, checkpointForkProof, epochSetForkProof, type ForkProof, type ForkProofContext } from './fork-proof.js'
+export { verifyForkProof, checkpointForkProof, epochSetForkProof, voteForkProof, type ForkProof, type ForkProofContext } from './fork-proof.js'
 export { ConvictionTracker, convictedBy, countsAt, type CheckpointPlace, type Conviction, type ConvictionContext, type Convictions } from './convictions.js'
 export {
   LogStore,

@@ -8,8 +8,8 @@
  * stripped.
  */
 import { z } from 'zod'
-import { consensusMessageSchema } from './consensus/messages.js'
-import { SignedEpochSetSchema } from './epoch-set.js'
+import { SignedStatementSchema } from './consensus/messages.js'
+import { EpochSetHeaderSchema } from './epoch-set.js'
 import { Hex32, Uint } from './schemas.js'
 
 // ───────────────────────────── LEDGER kinds (owned by the ledger) ─────────────────────────────
@@ -29,15 +29,16 @@ export const ForkProofBody = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('epoch-set'),
     witness: Hex32,
-    a: SignedEpochSetSchema,
-    b: SignedEpochSetSchema,
+    /** The headers (signed digests) of two sets of `witness` for one epoch and network. */
+    a: EpochSetHeaderSchema,
+    b: EpochSetHeaderSchema,
   }),
   z.strictObject({
     type: z.literal('vote'),
     witness: Hex32,
-    /** Two consensus messages of `witness` for one height, round and type that conflict. */
-    a: consensusMessageSchema(z.unknown()),
-    b: consensusMessageSchema(z.unknown()),
+    /** Two consensus messages of `witness` for one height, round and type that conflict (proposals as headers). */
+    a: SignedStatementSchema,
+    b: SignedStatementSchema,
   }),
 ])
 

@@ -18,8 +18,12 @@ import {
   signEntry,
   signAndEncodeEntry,
   signEpochSet,
+  epochSetForkProof,
+  verifyForkProof,
+  voteForkProof,
   type Entry,
 } from '../../src/ledger/index.js'
+import { signConsensusMessage } from '../../src/ledger/consensus/messages.js'
 import { EntryEnvelopeSchema, isEntryEnvelope, signingBytesOfCanonical } from '../../src/ledger/entry.js'
 
 const key = keyPairFromSecret(new Uint8Array(32).fill(7))
@@ -66,13 +70,29 @@ test('oversized entries are rejected before parsing, and cannot be signed', () =
   const big = manual({ body: { text: 'a'.repeat(MAX_ENTRY_BYTES) } })
   assert.ok(big.length > MAX_ENTRY_BYTES)
   assert.throws(() => decodeEntry(big, NET), OversizedEntryError)
-  const hashes = Array.from({ length: 1100 }, (_, i) => sha256Hex(`e${i}`))
+  assert.throws(() => signEntry({ network: NET, kind: 'note', seq: 1, time: 1, body: { text: 'a'.repeat(MAX_ENTRY_BYTES) } }, key), BadEntrySchemaError)
+  // Within its schema (32,768 characters) but two UTF-8 bytes each: over the cap once encoded.
+  const amend = { title: 't', rationale: '', action: { type: 'amend-constitution' as const, text: 'é'.repeat(32_768) } }
+  assert.throws(() => signEntry({ network: NET, kind: 'propose', seq: 1, time: 1, body: amend }, key), OversizedEntryError)
+})
+
+test('fork proofs about huge epoch sets and proposals fit in one entry: they carry the signed headers, not the sets', () => {
+  // 20,000 hashes per set: the two full sets would take ~2.7 MB, 40x the entry cap.
+  const hashes = Array.from({ length: 20_000 }, (_, i) => sha256Hex(`e${i}`))
   const a = signEpochSet(NET, 1, hashes, key)
   const b = signEpochSet(NET, 1, hashes.slice(1), key)
-  assert.throws(
-    () => signEntry({ network: NET, kind: 'fork-proof', seq: 1, time: 1, body: { type: 'epoch-set', witness: a.witness, a, b } }, key),
-    OversizedEntryError,
-  )
+  const setProof = epochSetForkProof(a, b)
+  assert.ok(verifyForkProof(setProof, { network: NET }))
+  const proposal = (entries: string[]) =>
+    signConsensusMessage<unknown>({ type: 'proposal', network: NET, height: 4, round: 0, value: { epoch: 4, entries }, validRound: -1 }, key)
+  const voteProof = voteForkProof(proposal(hashes), proposal(hashes.slice(2)))
+  assert.ok(verifyForkProof(voteProof, { network: NET }))
+  assert.ok(!verifyForkProof(voteForkProof(proposal(hashes), proposal(hashes)), { network: NET }), 'one proposal twice is no fork')
+  for (const [seq, body] of [[1, setProof], [2, voteProof]] as const) {
+    const signed = signAndEncodeEntry({ network: NET, kind: 'fork-proof', seq, time: 1, body }, key)
+    assert.ok(signed.bytes.length < 2048, `${body.type} proof entry is ${signed.bytes.length} bytes`)
+    assert.deepEqual(decodeEntry(signed.bytes, NET).entry.body, body)
+  }
 })
 
 test('unknown kinds and bad schemas are rejected with typed errors', () => {

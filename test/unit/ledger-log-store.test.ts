@@ -29,7 +29,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../src/ledger/index.js'
-import { signConsensusMessage } from '../../src/ledger/consensus/messages.js'
+import { signConsensusMessage, type VoteMessage } from '../../src/ledger/consensus/messages.js'
 import { authorKeys, checkpointFork, finalize, forkProofEntry, notes, tempDir, testGenesis, witnessKeys } from './ledger-helpers.js'
 
 const genesis = testGenesis()
@@ -230,7 +230,7 @@ test('a vote fork proof (two precommits of one round) is a fork-proof entry body
     const store = LogStore.open(join(t.dir, 'commons.db'), { genesis })
     const network = store.network
     const w = bytesToHex(witnessKeys[2]!.publicKey)
-    const precommit = (valueId: string, round = 0) => signConsensusMessage<unknown>({ type: 'precommit', network, height: 3, round, valueId }, witnessKeys[2]!)
+    const precommit = (valueId: string, round = 0) => signConsensusMessage<unknown>({ type: 'precommit', network, height: 3, round, valueId }, witnessKeys[2]!) as VoteMessage
     const proof: ForkProof = { type: 'vote', witness: w, a: precommit('11'.repeat(32)), b: precommit('22'.repeat(32)) }
     assert.equal(verifyForkProof(proof, { network }), true)
     assert.equal(verifyForkProof({ ...proof, b: precommit('11'.repeat(32)) }, { network }), false, 'one message twice is no fork')

@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import { canonicalJson, sha256Hex } from '../../identity/index.js'
-import { verifyForkProof as verifyLedgerForkProof, epochSetForkProof, type ForkProof as LedgerForkProof } from '../fork-proof.js'
+import { verifyForkProof as verifyLedgerForkProof, epochSetForkProof, voteForkProof, type ForkProof as LedgerForkProof } from '../fork-proof.js'
 import { ForkProofBody } from '../kinds.js'
 import { InvalidForkProofError } from './errors.js'
 import type { EpochSet } from './epoch-set.js'
@@ -37,7 +37,7 @@ export function epochSetFork(a: EpochSet, b: EpochSet): ForkProof {
 
 /** Proof of two conflicting consensus messages of one sender (not verified here). */
 export function voteFork(a: ConsensusMessage<unknown>, b: ConsensusMessage<unknown>): ForkProof {
-  return canonicalForkProof({ type: 'vote', witness: a.sender, a, b })
+  return canonicalForkProof(voteForkProof(a, b))
 }
 
 /** Stable id of a proof (sha256 of its canonical JSON), for deduplication and storage keys. */
