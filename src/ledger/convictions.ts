@@ -44,6 +44,19 @@ export function countsAt(convictions: Convictions, witness: string, cp: Checkpoi
 }
 
 /**
+ * Whether a conviction stops the witness counting in consensus from `height` on, for a witness
+ * whose log holds `logSize` entries when that height starts: the consensus side of
+ * {@link countsAt}, since the checkpoint decided at height h closes epoch h. By epoch when the
+ * conviction has one; else by size: once the log is past the conviction's size, every checkpoint
+ * decided from then on is larger and does not count the witness. At exactly that size an empty
+ * epoch's checkpoint still counts it (as {@link countsAt} says), so it is not banned yet. Witnesses
+ * write epoch lines on every checkpoint; a conviction without one comes from a log built otherwise.
+ */
+export function bindsFromHeight(c: Conviction, height: number, logSize: number): boolean {
+  return c.epoch !== undefined ? c.epoch < height : logSize > c.size
+}
+
+/**
  * The witness a `fork-proof` entry's body convicts, or undefined when it proves nothing (such an
  * entry stays in the log as any entry does, and binds nobody).
  */

@@ -224,6 +224,30 @@ test('a fork-proof entry convicts from the checkpoint after the one that made it
   }
 })
 
+test('a junk accusation in the log shields nobody: accusedInLog() and convictions() count only entries that prove the fork', () => {
+  const t = tempDir('commons-log-')
+  try {
+    const store = LogStore.open(join(t.dir, 'commons.db'), { genesis })
+    const network = store.network
+    const w = bytesToHex(witnessKeys[2]!.publicKey)
+    const precommit = (valueId: string) => signConsensusMessage<unknown>({ type: 'precommit', network, height: 3, round: 0, valueId }, witnessKeys[2]!) as VoteMessage
+    // The forker files first: one precommit twice, schema-valid and signed, but no fork.
+    const junk: ForkProof = { type: 'vote', witness: w, a: precommit('11'.repeat(32)), b: precommit('11'.repeat(32)) }
+    store.append([forkProofEntry(genesis, junk), ...notes(genesis, 1)])
+    finalize(store, 3, 2)
+    assert.deepEqual([...store.accusedInLog()], [], 'the witness would skip filing a real proof against an accused witness')
+    assert.deepEqual([...store.convictions()], [])
+    const real: ForkProof = { ...junk, b: precommit('22'.repeat(32)) }
+    store.append([forkProofEntry(genesis, real, authorKeys[1], 2)])
+    finalize(store, 3, 3)
+    assert.deepEqual([...store.accusedInLog()], [w])
+    assert.deepEqual([...store.convictions()], [[w, { epoch: 3, size: 3 }]])
+    store.close()
+  } finally {
+    t.cleanup()
+  }
+})
+
 test('a vote fork proof (two precommits of one round) is a fork-proof entry body like the others, and convicts once final', () => {
   const t = tempDir('commons-log-')
   try {

@@ -14,7 +14,7 @@ import {
   type Checkpoint,
   type NoteSignature,
 } from '../checkpoint.js'
-import { convictedBy } from '../convictions.js'
+import { bindsFromHeight, convictedBy } from '../convictions.js'
 import { decodeEntry, encodeEntry, signEntry, type DecodedEntry } from '../entry.js'
 import { leafHash } from '../merkle.js'
 import { TreeAppender } from '../tree.js'
@@ -212,7 +212,7 @@ export class WitnessService {
         log: {
           treeAfter: (entries) => this.treeAfter(entries),
           hasEntry: (h) => this.known.has(h),
-          convictedBefore: (h) => [...this.store.convictions()].filter(([, c]) => c.epoch !== undefined && c.epoch < h).map(([w]) => w),
+          convictedBefore: (h) => [...this.store.convictions()].filter(([, c]) => bindsFromHeight(c, h, this.store.size())).map(([w]) => w),
         },
         cosign: (batch) => this.cosignBatch(batch),
         verifyCosignature: (batch, witness, ext) => this.verifyBatchCosignature(batch, witness, ext),
