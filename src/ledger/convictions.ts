@@ -46,14 +46,18 @@ export function countsAt(convictions: Convictions, witness: string, cp: Checkpoi
 /**
  * Whether a conviction stops the witness counting in consensus from `height` on, for a witness
  * whose log holds `logSize` entries when that height starts: the consensus side of
- * {@link countsAt}, since the checkpoint decided at height h closes epoch h. By epoch when the
- * conviction has one; else by size: once the log is past the conviction's size, every checkpoint
- * decided from then on is larger and does not count the witness. At exactly that size an empty
- * epoch's checkpoint still counts it (as {@link countsAt} says), so it is not banned yet. Witnesses
- * write epoch lines on every checkpoint; a conviction without one comes from a log built otherwise.
+ * {@link countsAt}, since the checkpoint decided at height h closes epoch h and is at least
+ * `logSize` large. What must hold is: NOT banned ⇒ {@link countsAt} counts the witness for every
+ * checkpoint the height can decide; otherwise witnesses could decide with the forker's precommit
+ * a checkpoint that stores and auditors judge not final. Banning early is safe (every witness
+ * bans at the same point, and a decision then rests on k others, which count everywhere).
+ * By epoch when the conviction has one; else by size: once the log has reached the conviction's
+ * size, a non-empty batch makes a larger checkpoint that does not count the witness, so it is
+ * banned (an empty epoch's checkpoint of that size then simply goes without it). Witnesses write
+ * epoch lines on every checkpoint; a conviction without one comes from a log built otherwise.
  */
 export function bindsFromHeight(c: Conviction, height: number, logSize: number): boolean {
-  return c.epoch !== undefined ? c.epoch < height : logSize > c.size
+  return c.epoch !== undefined ? c.epoch < height : logSize >= c.size
 }
 
 /**

@@ -193,6 +193,7 @@ function zodDetail(err: z.ZodError): string {
   return path === '' ? issue.message : `${path}: ${issue.message}`
 }
 
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['v', 'network', 'kind', 'author', 'seq', 'time', 'body', 'sig'])
 const HEX32 = /^[0-9a-f]{64}$/
 const HEX64 = /^[0-9a-f]{128}$/
 const isUint = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0
@@ -219,10 +220,13 @@ function hasDraftFields(d: { readonly network?: unknown; readonly kind?: unknown
  * entry is checked when signed and again when verified, ~5 % of a bulk append.
  */
 export function isEntryEnvelope(value: unknown): value is Entry {
-  if (typeof value !== 'object' || value === null) return false
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false
   const e = value as Record<string, unknown>
+  // Eight own enumerable keys, each one of the eight names: exactly the envelope's members.
+  const keys = Object.keys(e)
+  if (keys.length !== ENVELOPE_KEYS.size) return false
+  for (const key of keys) if (!ENVELOPE_KEYS.has(key)) return false
   return (
-    Object.keys(e).length === 8 &&
     e.v === 1 &&
     typeof e.author === 'string' &&
     HEX32.test(e.author) &&

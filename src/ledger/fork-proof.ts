@@ -17,7 +17,7 @@ import { bytesEqual } from '../identity/index.js'
 import { epochOf, parseSignedCheckpoint, verifyCosignatures, type SignedCheckpoint } from './checkpoint.js'
 import { statementOf, verifyConsensusMessage, type ConsensusMessage, type SignedStatement } from './consensus/messages.js'
 import { epochSetHeader, verifyEpochSetHeader, type EpochSetHeader, type SignedEpochSet } from './epoch-set.js'
-import type { ForkProofBody } from './kinds.js'
+import { ForkProofBody } from './kinds.js'
 
 /** The body of a `fork-proof` entry. */
 export type ForkProof = z.infer<typeof ForkProofBody>
@@ -46,8 +46,16 @@ function conflictingStatements(a: SignedStatement, b: SignedStatement): boolean 
   return a.valueId !== b.valueId
 }
 
-/** True iff `proof` shows that `proof.witness` signed two conflicting statements. Never throws. */
-export function verifyForkProof(proof: ForkProof, ctx: ForkProofContext = {}): boolean {
+/**
+ * True iff `proof` shows that `proof.witness` signed two conflicting statements. Never throws.
+ * The proof is parsed first (strict schema): a statement must be exactly what its signature
+ * covers, or an extra field (a proposal's `value` beside a made-up `valueId`) could pass the
+ * signature check on one field and the conflict check on another.
+ */
+export function verifyForkProof(value: ForkProof, ctx: ForkProofContext = {}): boolean {
+  const parsed = ForkProofBody.safeParse(value)
+  if (!parsed.success) return false
+  const proof = parsed.data
   try {
     if (proof.type === 'checkpoint') {
       const a = parseSignedCheckpoint(proof.a)

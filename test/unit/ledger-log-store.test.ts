@@ -224,13 +224,16 @@ test('a fork-proof entry convicts from the checkpoint after the one that made it
   }
 })
 
+/** Witness 2's precommit at height 3 for `valueId`: two of them for different values are a vote fork proof. */
+const precommitOf = (network: string, valueId: string, round = 0): VoteMessage =>
+  signConsensusMessage<unknown>({ type: 'precommit', network, height: 3, round, valueId }, witnessKeys[2]!) as VoteMessage
+
 test('a junk accusation in the log shields nobody: accusedInLog() and convictions() count only entries that prove the fork', () => {
   const t = tempDir('commons-log-')
   try {
     const store = LogStore.open(join(t.dir, 'commons.db'), { genesis })
-    const network = store.network
     const w = bytesToHex(witnessKeys[2]!.publicKey)
-    const precommit = (valueId: string) => signConsensusMessage<unknown>({ type: 'precommit', network, height: 3, round: 0, valueId }, witnessKeys[2]!) as VoteMessage
+    const precommit = (valueId: string) => precommitOf(store.network, valueId)
     // The forker files first: one precommit twice, schema-valid and signed, but no fork.
     const junk: ForkProof = { type: 'vote', witness: w, a: precommit('11'.repeat(32)), b: precommit('11'.repeat(32)) }
     store.append([forkProofEntry(genesis, junk), ...notes(genesis, 1)])
@@ -254,13 +257,18 @@ test('a vote fork proof (two precommits of one round) is a fork-proof entry body
     const store = LogStore.open(join(t.dir, 'commons.db'), { genesis })
     const network = store.network
     const w = bytesToHex(witnessKeys[2]!.publicKey)
-    const precommit = (valueId: string, round = 0) => signConsensusMessage<unknown>({ type: 'precommit', network, height: 3, round, valueId }, witnessKeys[2]!) as VoteMessage
+    const precommit = (valueId: string, round = 0) => precommitOf(network, valueId, round)
     const proof: ForkProof = { type: 'vote', witness: w, a: precommit('11'.repeat(32)), b: precommit('22'.repeat(32)) }
     assert.equal(verifyForkProof(proof, { network }), true)
     assert.equal(verifyForkProof({ ...proof, b: precommit('11'.repeat(32)) }, { network }), false, 'one message twice is no fork')
     assert.equal(verifyForkProof({ ...proof, b: precommit('22'.repeat(32), 1) }, { network }), false, 'two rounds are no fork')
     assert.equal(verifyForkProof({ ...proof, witness: bytesToHex(witnessKeys[1]!.publicKey) }, { network }), false, 'signed by another witness')
     assert.equal(verifyForkProof(proof, { network: '00'.repeat(32) }), false, 'another network')
+    // A proposal carries its value beside a made-up valueId: the signature covers the value's id,
+    // the conflict check would read the claimed one. The strict schema refuses such a statement.
+    const proposal = signConsensusMessage<unknown>({ type: 'proposal', network, height: 3, round: 0, value: { any: 'batch' }, validRound: -1 }, witnessKeys[2]!)
+    const claimed = (id: string) => ({ ...proposal, valueId: id }) as unknown as VoteMessage
+    assert.equal(verifyForkProof({ type: 'vote', witness: w, a: claimed('11'.repeat(32)), b: claimed('22'.repeat(32)) }, { network }), false, 'one proposal with two claimed ids')
     store.append([forkProofEntry(genesis, proof), ...notes(genesis, 1)])
     finalize(store, 3, 3)
     assert.deepEqual([...store.convictions()], [[w, { epoch: 3, size: 2 }]])
