@@ -3,7 +3,7 @@ import { bytesToHex, type KeyPair } from '../../identity/index.js'
 import { batchId, buildBatch, censoredEntries, EpochBatchSchema, validateBatch, type BatchTree, type EpochBatch } from './batch.js'
 import { EpochSetSchema, signEpochSet, verifyEpochSet, type EpochSet } from './epoch-set.js'
 import { canonicalForkProof, epochSetFork, forkProofId, ForkProofSchema, verifyForkProof, voteFork, type ForkProof } from './fork-proof.js'
-import { consensusMessageSchema, type ConsensusMessage, type VoteMessage } from './messages.js'
+import { CONSENSUS_DOMAIN, consensusMessageSchema, type ConsensusMessage, type VoteMessage } from './messages.js'
 import {
   checkWitnessSet,
   initialState,
@@ -83,6 +83,12 @@ export interface WitnessCoreOptions {
 
 /** The part of the core that must survive a restart, so a witness never signs twice differently. */
 export interface WitnessSnapshot {
+  /**
+   * The consensus protocol version that signed what the snapshot holds (`CONSENSUS_DOMAIN`). A
+   * snapshot of another version is ignored: its statements neither verify nor may be resent, and
+   * signing afresh conflicts with nothing the current protocol can verify.
+   */
+  readonly protocol: string
   readonly machine: TendermintState<EpochBatch>
   readonly ownSets: readonly EpochSet[]
   readonly pending: readonly string[]
@@ -161,7 +167,7 @@ export class WitnessCore {
   }
 
   snapshot(): WitnessSnapshot {
-    return { machine: this.machine, ownSets: this.ownSets, pending: this.pendingEntries, forkProofs: this.proofs }
+    return { protocol: CONSENSUS_DOMAIN, machine: this.machine, ownSets: this.ownSets, pending: this.pendingEntries, forkProofs: this.proofs }
   }
 
   /** A valid entry this witness holds that is not final yet: it goes into the next epoch set it signs. */

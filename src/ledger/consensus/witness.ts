@@ -21,7 +21,7 @@ import { TreeAppender } from '../tree.js'
 import type { LogStore, StoredCheckpoint } from '../log-store.js'
 import { batchId, type EpochBatch, type BatchTree } from './batch.js'
 import type { ForkProof } from './fork-proof.js'
-import type { ConsensusMessage } from './messages.js'
+import { CONSENSUS_DOMAIN, type ConsensusMessage } from './messages.js'
 import type { TimeoutSchedule } from './tendermint.js'
 import { WitnessCore, WitnessGossipSchema, type WitnessAction, type WitnessGossip, type WitnessSnapshot, type WitnessTimer } from './witness-core.js'
 
@@ -693,7 +693,9 @@ export class WitnessService {
     const path = join(this.options.dataDir, STATE_FILE)
     if (!existsSync(path)) return null
     try {
-      return JSON.parse(readFileSync(path, 'utf8')) as WitnessSnapshot
+      const snapshot = JSON.parse(readFileSync(path, 'utf8')) as Partial<WitnessSnapshot>
+      // Written by another protocol version (an upgrade): see WitnessSnapshot.protocol.
+      return snapshot.protocol === CONSENSUS_DOMAIN ? (snapshot as WitnessSnapshot) : null
     } catch {
       return null
     }
