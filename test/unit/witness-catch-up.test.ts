@@ -77,6 +77,10 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
   }
 }
 
+/** The author's note `seq` of `network`, as submitted to a witness. */
+const noteOf = (network: string, seq: number): Uint8Array =>
+  encodeEntry(signEntry({ network, kind: 'note', seq, time: Date.now(), body: { text: `note ${seq}` } }, author))
+
 const history = (s: LogStore) => s.checkpoints().filter((c) => c.final && c.size > 0).map((c) => [c.size, c.epoch, c.note])
 
 /** A one-witness network of 100 ms epochs: the witness's and a follower's stores on one fake bus. */
@@ -103,7 +107,7 @@ test('a follower that starts many heights behind asks for and receives the decis
     a.start()
     // Entries final in three different epochs, with empty epochs around them.
     for (let seq = 1; seq <= 3; seq++) {
-      a.submit(encodeEntry(signEntry({ network, kind: 'note', seq, time: Date.now(), body: { text: `note ${seq}` } }, author)))
+      a.submit(noteOf(network, seq))
       await until(`entry ${seq} final on the witness`, () => storeA.size() === seq)
       await new Promise((r) => setTimeout(r, 250))
     }
@@ -141,7 +145,7 @@ test('a follower cut off for longer than the witnesses keep decision certificate
     },
     onEvent: (e) => eventsB.push(e),
   })
-  const note = (seq: number) => encodeEntry(signEntry({ network, kind: 'note', seq, time: Date.now(), body: { text: `note ${seq}` } }, author))
+  const note = (seq: number) => noteOf(network, seq)
   const epochOf = (s: LogStore) => s.latestFinalCheckpoint()?.epoch ?? -1
   try {
     a.start()
@@ -175,7 +179,7 @@ test('a follower cut off for longer than the witnesses keep decision certificate
 
 test('a witness restarted on a snapshot an older protocol version wrote ignores it and goes on deciding', async () => {
   const { dir, network, bus, storeA, close } = twoStores('upgrade')
-  const note = (seq: number) => encodeEntry(signEntry({ network, kind: 'note', seq, time: Date.now(), body: { text: `note ${seq}` } }, author))
+  const note = (seq: number) => noteOf(network, seq)
   let a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
   try {
     a.start()

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { canonicalJson, sha256Hex } from '../../identity/index.js'
 import { EpochSetSchema, isStrictlySorted, verifyEpochSet, type EpochSet } from './epoch-set.js'
+import { proposalValueId } from './messages.js'
 
 /**
  * The value decided at one height: the epoch batch. DESIGN.md "Finality": a batch is valid only if
@@ -34,18 +34,10 @@ export const EpochBatchSchema: z.ZodType<EpochBatch> = z.strictObject({
   tree: z.strictObject({ size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), root: hex32 }),
 })
 
-/** id(v) of the paper: sha256 of the batch's canonical JSON. */
+/** id(v) of the paper: sha256 of the batch's canonical JSON, the id its proposal's signature covers. */
 export function batchId(batch: EpochBatch): string {
-  // Batches are immutable and the machine asks for id(v) many times per step: hash each object once.
-  let id = batchIds.get(batch)
-  if (id === undefined) {
-    id = sha256Hex(canonicalJson(batch))
-    batchIds.set(batch, id)
-  }
-  return id
+  return proposalValueId(batch)
 }
-
-const batchIds = new WeakMap<EpochBatch, string>()
 
 /** Entries present in ≥ `quorum` of `sets` (one set per witness: the first seen), ascending. */
 export function entriesAtThreshold(sets: readonly EpochSet[], quorum: number): string[] {
