@@ -17,6 +17,14 @@ import { Hex32, Hex64, Uint } from './schemas.js'
 
 const DOMAIN = 'commons/epoch-set/v2\n'
 
+/**
+ * Most entries one set may hold. A set travels in one gossipsub message, and so does a proposal,
+ * whose batch lists at most a set's worth of entries (it carries the evidence as headers, not sets):
+ * 15,000 hex hashes are about 1 MiB of JSON, well under gossipsub's 4 MiB frame even when a
+ * reply to IWANT carries a few such messages together. Entries past it wait for the next epoch.
+ */
+export const MAX_EPOCH_SET_ENTRIES = 15_000
+
 const setFields = {
   v: z.literal(2),
   type: z.literal('epoch-set'),
@@ -26,7 +34,7 @@ const setFields = {
 }
 
 /** Wire schema of a signed epoch set. `entries` are entry hashes, sorted, unique. */
-export const SignedEpochSetSchema = z.strictObject({ ...setFields, entries: z.array(Hex32).max(1_000_000), sig: Hex64 })
+export const SignedEpochSetSchema = z.strictObject({ ...setFields, entries: z.array(Hex32).max(MAX_EPOCH_SET_ENTRIES), sig: Hex64 })
 
 /** A signed set's header: the signed statement itself, with the entries as their `digest`. */
 export const EpochSetHeaderSchema = z.strictObject({ ...setFields, digest: Hex32, sig: Hex64 })
@@ -51,9 +59,13 @@ export function epochSetHeader(set: SignedEpochSet): EpochSetHeader {
   return { v: set.v, type: set.type, network: set.network, epoch: set.epoch, witness: set.witness, digest: epochSetDigest(set.entries), sig: set.sig }
 }
 
-/** Signs the set of `entries` (hex entry hashes; sorted and de-duplicated here) for `epoch`. */
+/**
+ * Signs the set of `entries` (hex entry hashes; sorted and de-duplicated here) for `epoch`.
+ * @throws RangeError past {@link MAX_EPOCH_SET_ENTRIES} distinct entries (the caller chooses which wait)
+ */
 export function signEpochSet(network: string, epoch: number, entries: readonly string[], key: KeyPair): SignedEpochSet {
   const sorted = [...new Set(entries)].sort()
+  if (sorted.length > MAX_EPOCH_SET_ENTRIES) throw new RangeError(`an epoch set holds at most ${MAX_EPOCH_SET_ENTRIES} entries, not ${sorted.length}`)
   const fields = { v: 2 as const, type: 'epoch-set' as const, network, epoch, witness: bytesToHex(key.publicKey) }
   const sig = bytesToHex(sign(signingBytes({ ...fields, digest: epochSetDigest(sorted) }), key.secretKey))
   return { ...fields, entries: sorted, sig }

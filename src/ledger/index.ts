@@ -46,7 +46,7 @@ export {
   type Genesis,
   type GenesisOptions,
 } from './genesis.js'
-export { SignedEpochSetSchema, signEpochSet, verifyEpochSet, type SignedEpochSet } from './epoch-set.js'
+export { MAX_EPOCH_SET_ENTRIES, SignedEpochSetSchema, signEpochSet, verifyEpochSet, type SignedEpochSet } from './epoch-set.js'
 export {
   COSIGNATURE_V1_TYPE,
   formatCheckpoint,

@@ -7,12 +7,13 @@
  *   picks evidence that keeps `target` below k (a batch that is valid by its own evidence).
  */
 import { sha256Hex, type KeyPair, bytesToHex } from '../../src/identity/index.js'
-import { buildBatch, type BatchTree, type EpochBatch } from '../../src/ledger/consensus/batch.js'
+import { buildBatch, type EpochBatch } from '../../src/ledger/consensus/batch.js'
+import type { RewriteContext } from '../../src/ledger/consensus/witness.js'
 import { signEpochSet } from '../../src/ledger/consensus/epoch-set.js'
 import { signConsensusMessage, type ConsensusMessage } from '../../src/ledger/consensus/messages.js'
 import type { WitnessGossip } from '../../src/ledger/consensus/witness-core.js'
 
-type Rewrite = (message: WitnessGossip, context: { readonly treeAfter: (entries: readonly string[]) => BatchTree }) => WitnessGossip[]
+type Rewrite = (message: WitnessGossip, context: RewriteContext) => WitnessGossip[]
 
 function strip<M extends ConsensusMessage<EpochBatch>>(m: M): Omit<M, 'sig' | 'sender'> {
   const { sig: _sig, sender: _sender, ...rest } = m
@@ -40,11 +41,13 @@ export function censoringRewrite(keys: KeyPair, target: string, quorum: number, 
   const self = bytesToHex(keys.publicKey)
   const censorSet = (s: { network: string; epoch: number; entries: readonly string[] }) =>
     signEpochSet(s.network, s.epoch, s.entries.filter((h) => h !== target), keys)
-  return (message, { treeAfter }) => {
+  return (message, { treeAfter, setFor }) => {
     if (message.kind === 'epoch-set' && message.set.witness === self) return [{ kind: 'epoch-set', set: censorSet(message.set) }]
     if (message.kind !== 'consensus' || message.message.type !== 'proposal' || message.message.sender !== self) return [message]
     const m = message.message
-    const sets = m.value.evidence.map((s) => (s.witness === self ? censorSet(s) : s))
+    const named = m.value.evidence.map(setFor)
+    if (named.some((s) => s === undefined)) return [message]
+    const sets = named.map((s) => (s!.witness === self ? censorSet(s!) : s!))
     sets.sort((a, b) => Number(a.entries.includes(target)) - Number(b.entries.includes(target)))
     const built = buildBatch(sets.slice(0, quorum), quorum)
     if (built === null) return [message]

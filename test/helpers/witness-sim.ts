@@ -8,7 +8,7 @@
  * No wall clock, no I/O: the same seed replays the same run.
  */
 import { bytesToHex, hexToBytes, keyPairFromSecret, sha256, sha256Hex, type KeyPair } from '../../src/identity/index.js'
-import { signEpochSet } from '../../src/ledger/consensus/epoch-set.js'
+import { headerOf, signEpochSet, type EpochSet, type EpochSetHeader } from '../../src/ledger/consensus/epoch-set.js'
 import { leafHash, rootHash } from '../../src/ledger/merkle.js'
 import { batchId, buildBatch, type BatchTree, type EpochBatch } from '../../src/ledger/consensus/batch.js'
 import { signConsensusMessage, type ConsensusMessage } from '../../src/ledger/consensus/messages.js'
@@ -95,6 +95,8 @@ export interface SimResult {
   readonly keys: readonly KeyPair[]
   readonly time: number
   readonly delivered: number
+  /** Every epoch set sent in the run, by the header naming it: what a decided batch is checked against. */
+  readonly setFor: (header: EpochSetHeader) => EpochSet | undefined
 }
 
 interface SimNode {
@@ -245,7 +247,9 @@ export function runSimulation(options: SimOptions): SimResult {
     return Math.floor(random() * (options.maxDelayBeforeGst + 1))
   }
 
+  const sent = new Map<string, EpochSet>()
   const send = (from: number, to: number, message: WitnessGossip): void => {
+    if (message.kind === 'epoch-set') sent.set(`${message.set.witness}:${headerOf(message.set).digest}`, message.set)
     const d = delayTo(from, to)
     if (d !== null) queue.push(now + d, { kind: 'deliver', to, message })
   }
@@ -298,12 +302,22 @@ export function runSimulation(options: SimOptions): SimResult {
     return { kind: 'consensus', message: signConsensusMessage({ ...strip(m), valueId: other }, k) }
   }
 
+  /**
+   * The full sets a batch names, as the Byzantine witness holds them (it built or received them;
+   * those of a decided height, whose certificate is re-gossiped, are gone).
+   */
+  const setsNamed = (from: number, batch: EpochBatch): EpochSet[] =>
+    batch.evidence.map((h) => nodes[from]!.core?.setFor(h)).filter((s): s is EpochSet => s !== undefined)
+
   const alternativeBatch = (from: number, batch: EpochBatch): EpochBatch => {
-    const evidence = batch.evidence.length > quorum ? batch.evidence.slice(1) : batch.evidence
+    const sets = setsNamed(from, batch)
+    const forged: EpochBatch = { ...batch, tree: { size: batch.tree.size, root: sha256Hex(`byzantine-root-${batch.epoch}`) } }
+    if (sets.length < quorum) return forged
+    const evidence = sets.length > quorum ? sets.slice(1) : sets
     const built = buildBatch(evidence, quorum)!
     const alt: EpochBatch = { epoch: batch.epoch, ...built, tree: treeAfter(nodes[from]!.log, built.entries) }
     if (batchId(alt) !== batchId(batch)) return alt
-    return { ...alt, tree: { size: alt.tree.size, root: sha256Hex(`byzantine-root-${batch.epoch}`) } }
+    return { ...alt, tree: forged.tree }
   }
 
   /** The censoring witness replaces its proposals with a batch whose evidence keeps `censored` below k. */
@@ -311,7 +325,8 @@ export function runSimulation(options: SimOptions): SimResult {
     if (message.kind !== 'consensus' || message.message.type !== 'proposal') return message
     const m = message.message
     const target = options.censored!
-    const sets = [...m.value.evidence]
+    const sets = setsNamed(from, m.value)
+    if (sets.length < quorum) return message
     sets.sort((a, b) => Number(a.entries.includes(target)) - Number(b.entries.includes(target)))
     const built = buildBatch(sets.slice(0, quorum), quorum)!
     const value: EpochBatch = { epoch: m.value.epoch, ...built, tree: treeAfter(nodes[from]!.log, built.entries) }
@@ -419,7 +434,7 @@ export function runSimulation(options: SimOptions): SimResult {
   }
 
   const correct = nodes.map((_, i) => i).filter((i) => !(byz !== undefined && byz.node === i))
-  return { decisions: nodes.map((x) => x.decisions), correct, caught: nodes.map((x) => x.caught), keys, time: now, delivered }
+  return { decisions: nodes.map((x) => x.decisions), correct, caught: nodes.map((x) => x.caught), keys, time: now, delivered, setFor: (h) => sent.get(`${h.witness}:${h.digest}`) }
 }
 
 function strip<M extends ConsensusMessage<EpochBatch>>(m: M): Omit<M, 'sig' | 'sender'> {

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { validateBatch } from '../../src/ledger/consensus/batch.js'
+import { checkBatchEntries, validateBatch } from '../../src/ledger/consensus/batch.js'
 import { conflictingHeights, forkProofEntryHash, runSimulation, simEntry, SIM_NETWORK, type SimResult } from '../helpers/witness-sim.js'
 import { bytesToHex } from '../../src/identity/index.js'
 
@@ -23,6 +23,8 @@ function assertValidDecisions(result: SimResult): void {
     for (const d of result.decisions[i]!) {
       const verdict = validateBatch(d.batch, d.height, { network: SIM_NETWORK, witnesses, quorum: K })
       assert.deepEqual(verdict, { ok: true }, `witness ${i} decided an invalid batch at height ${d.height}`)
+      // The evidence travels as headers: the sets they name were sent, and hold exactly the batch at ≥ k.
+      assert.deepEqual(checkBatchEntries(d.batch, result.setFor, K), { ok: true }, `witness ${i} decided entries its evidence does not hold at height ${d.height}`)
       assert.ok(d.cosigners >= K, 'a decision carries ≥ k precommits')
     }
     assert.deepEqual(

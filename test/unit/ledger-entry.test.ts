@@ -18,6 +18,7 @@ import {
   signEntry,
   signAndEncodeEntry,
   signEpochSet,
+  MAX_EPOCH_SET_ENTRIES,
   epochSetForkProof,
   verifyForkProof,
   voteForkProof,
@@ -77,8 +78,8 @@ test('oversized entries are rejected before parsing, and cannot be signed', () =
 })
 
 test('fork proofs about huge epoch sets and proposals fit in one entry: they carry the signed headers, not the sets', () => {
-  // 20,000 hashes per set: the two full sets would take ~2.7 MB, 40x the entry cap.
-  const hashes = Array.from({ length: 20_000 }, (_, i) => sha256Hex(`e${i}`))
+  // Full sets (15,000 hashes): the two would take ~2 MB, 30x the entry cap.
+  const hashes = Array.from({ length: MAX_EPOCH_SET_ENTRIES }, (_, i) => sha256Hex(`e${i}`))
   const a = signEpochSet(NET, 1, hashes, key)
   const b = signEpochSet(NET, 1, hashes.slice(1), key)
   const setProof = epochSetForkProof(a, b)

@@ -1,4 +1,13 @@
-import { SignedEpochSetSchema, signEpochSet as ledgerSignEpochSet, verifyEpochSet as ledgerVerifyEpochSet, type SignedEpochSet } from '../epoch-set.js'
+import {
+  MAX_EPOCH_SET_ENTRIES,
+  SignedEpochSetSchema,
+  epochSetHeader,
+  signEpochSet as ledgerSignEpochSet,
+  verifyEpochSet as ledgerVerifyEpochSet,
+  verifyEpochSetHeader as ledgerVerifyEpochSetHeader,
+  type EpochSetHeader,
+  type SignedEpochSet,
+} from '../epoch-set.js'
 import type { KeyPair } from '../../identity/index.js'
 
 /**
@@ -6,10 +15,15 @@ import type { KeyPair } from '../../identity/index.js'
  * holds that are not yet final, sorted and without duplicates (DESIGN.md "Finality"). The format
  * and signature are the ledger's (`src/ledger/epoch-set.ts`), because two different sets signed by
  * one witness for one epoch are a fork proof publishable in the log; this module adds what
- * consensus needs on top: a verdict cache and ordering helpers.
+ * consensus needs on top: which entries a full pool signs, verdict and header caches.
  * A set from a peer is untrusted until `verifyEpochSet` accepts it.
+ *
+ * Sets travel in full once, on their own; a proposal names its evidence by the sets' HEADERS
+ * (entries replaced by their digest), so its size does not grow with the number of witnesses.
  */
 export type EpochSet = SignedEpochSet
+export type { EpochSetHeader }
+export { MAX_EPOCH_SET_ENTRIES }
 
 export const EpochSetSchema = SignedEpochSetSchema
 
@@ -19,16 +33,27 @@ export function isStrictlySorted(hashes: readonly string[]): boolean {
   return true
 }
 
-/** Signs the set of entry hashes `entries` (any order, duplicates dropped) for `epoch` as `keys`. */
+/**
+ * Signs the set of entry hashes `entries` (duplicates dropped) for `epoch` as `keys`. Past
+ * {@link MAX_EPOCH_SET_ENTRIES} it takes the first ones in iteration order: a witness passes its
+ * pending pool oldest first, so what waits is the newest and an entry cannot be starved by later
+ * ones (every witness receives them in roughly the same order, so their sets keep overlapping).
+ */
 export function signEpochSet(network: string, epoch: number, entries: Iterable<string>, keys: KeyPair): EpochSet {
-  return ledgerSignEpochSet(network, epoch, [...entries], keys)
+  const chosen = new Set<string>()
+  for (const h of entries) {
+    if (chosen.size >= MAX_EPOCH_SET_ENTRIES) break
+    chosen.add(h)
+  }
+  return ledgerSignEpochSet(network, epoch, [...chosen], keys)
 }
 
-// A set is checked by every witness each time it arrives inside a proposal's evidence: remember
-// verdicts per set object (sets are never mutated once built or parsed).
-const verdicts = new WeakMap<EpochSet, boolean>()
+// A set is checked by every witness once when it arrives and its header whenever a proposal names
+// it: remember verdicts and headers per object (sets and headers are never mutated once built or parsed).
+const verdicts = new WeakMap<object, boolean>()
+const headers = new WeakMap<EpochSet, EpochSetHeader>()
 
-/** True when the set is well-formed (sorted, unique) and signed by its `witness`. */
+/** True when the set is well-formed (sorted, unique, within the cap) and signed by its `witness`. */
 export function verifyEpochSet(set: EpochSet): boolean {
   let ok = verdicts.get(set)
   if (ok === undefined) {
@@ -36,4 +61,24 @@ export function verifyEpochSet(set: EpochSet): boolean {
     verdicts.set(set, ok)
   }
   return ok
+}
+
+/** True when the header is well-formed and its signature (the set's) verifies. */
+export function verifyEpochSetHeader(header: EpochSetHeader): boolean {
+  let ok = verdicts.get(header)
+  if (ok === undefined) {
+    ok = ledgerVerifyEpochSetHeader(header)
+    verdicts.set(header, ok)
+  }
+  return ok
+}
+
+/** The header of a set (entries replaced by their digest), computed once per set object. */
+export function headerOf(set: EpochSet): EpochSetHeader {
+  let header = headers.get(set)
+  if (header === undefined) {
+    header = epochSetHeader(set)
+    headers.set(set, header)
+  }
+  return header
 }

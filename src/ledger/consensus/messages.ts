@@ -14,7 +14,7 @@ import { bytesToHex, canonicalBytes, canonicalJson, hexToBytes, sha256Hex, sign,
  */
 
 /** Domain-separation tag inside every signed consensus message. */
-export const CONSENSUS_DOMAIN = 'commons/tendermint/v2'
+export const CONSENSUS_DOMAIN = 'commons/tendermint/v3'
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const hex64 = z.string().regex(/^[0-9a-f]{128}$/)

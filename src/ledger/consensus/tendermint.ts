@@ -63,6 +63,12 @@ export interface TendermintConfig<V> {
    * (line 49) use `isValid` alone, so a correct witness never refuses a value a quorum vouched for.
    */
   isAcceptable?(value: V, height: number): boolean
+  /**
+   * Whether this witness holds what it needs to judge a fresh proposal with `isAcceptable` (here:
+   * the epoch sets a batch names). Until it does, it neither prevotes nor refuses (line 22 waits);
+   * the propose timeout still prevotes nil, and a `data` event makes it look again.
+   */
+  isReady?(value: V, height: number): boolean
   /** Data attached to this witness's non-nil precommit (the checkpoint cosignature). */
   extendPrecommit?(value: V, height: number): string
   /** Checks another witness's precommit extension; precommits whose extension fails are not counted for a decision. */
@@ -128,6 +134,8 @@ export type TendermintEvent<V> =
    * step waits forever for a timeoutPropose, while the others wait for its prevote.
    */
   | { readonly kind: 'resume' }
+  /** Data a value depends on arrived (see `isReady`): a proposal waiting for it is judged again. */
+  | { readonly kind: 'data' }
 
 export type TendermintAction<V> =
   | { readonly kind: 'broadcast'; readonly message: ConsensusMessage<V> }
@@ -270,6 +278,8 @@ class Transition<V> {
         break
       case 'resume':
         this.rearmTimeouts()
+        break
+      case 'data':
         break
     }
     this.runRules()
@@ -517,9 +527,11 @@ class Transition<V> {
     const v = proposal.value
     const vr = proposal.validRound
     if (vr === -1) {
-      const acceptable = this.config.isValid(v, s.height) && (this.config.isAcceptable?.(v, s.height) ?? true)
       const free = s.lockedRound === -1 || this.sameValue(s.lockedValue, v)
-      this.vote('prevote', acceptable && free ? v : null)
+      // Locked on another value, the answer is nil whatever the data says: no need to wait for it.
+      const valid = free && this.config.isValid(v, s.height)
+      if (valid && !(this.config.isReady?.(v, s.height) ?? true)) return false
+      this.vote('prevote', valid && (this.config.isAcceptable?.(v, s.height) ?? true) ? v : null)
     } else {
       if (!(vr >= 0 && vr < s.round)) return false
       if (this.countVotes(vr, 'prevote', this.config.valueId(v)) < this.config.quorum) return false

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { bytesToHex, type KeyPair } from '../../identity/index.js'
-import { batchId, buildBatch, censoredEntries, EpochBatchSchema, validateBatch, type BatchTree, type EpochBatch } from './batch.js'
-import { EpochSetSchema, signEpochSet, verifyEpochSet, type EpochSet } from './epoch-set.js'
+import { batchId, buildBatch, censoredEntries, checkBatchEntries, EpochBatchSchema, resolveEvidence, validateBatch, type BatchTree, type EpochBatch } from './batch.js'
+import { EpochSetSchema, headerOf, signEpochSet, verifyEpochSet, type EpochSet, type EpochSetHeader } from './epoch-set.js'
 import { canonicalForkProof, epochSetFork, forkProofId, ForkProofSchema, verifyForkProof, voteFork, type ForkProof } from './fork-proof.js'
 import { CONSENSUS_DOMAIN, consensusMessageSchema, type ConsensusMessage, type VoteMessage } from './messages.js'
 import {
@@ -99,8 +99,13 @@ export class WitnessCore {
   readonly self: string
   private machine: TendermintState<EpochBatch>
   private readonly config: TendermintConfig<EpochBatch>
-  /** epoch → witness → first verified set seen. */
+  /** epoch → witness → first verified set seen, of witnesses not accused: what this witness builds and judges censorship by. */
   private readonly sets = new Map<number, Map<string, EpochSet>>()
+  /**
+   * epoch → `witness:digest` → every verified set received (an equivocator's second one and those
+   * of accused witnesses included): what the evidence headers of a proposal are looked up in.
+   */
+  private readonly held = new Map<number, Map<string, EpochSet>>()
   private ownSets: EpochSet[] = []
   private readonly pending = new Set<string>()
   private readonly forkProofs = new Map<string, ForkProof>()
@@ -126,6 +131,7 @@ export class WitnessCore {
       valueId: batchId,
       isValid: (batch, h) => this.valid(batch, h),
       isAcceptable: (batch, h) => this.acceptable(batch, h),
+      isReady: (batch) => resolveEvidence(batch, this.resolve) !== undefined,
       ...(options.cosign === undefined ? {} : { extendPrecommit: (batch: EpochBatch) => options.cosign!(batch) }),
       ...(options.verifyCosignature === undefined
         ? {}
@@ -242,7 +248,7 @@ export class WitnessCore {
   regossip(): WitnessAction[] {
     const out: WitnessGossip[] = []
     for (const proof of this.forkProofs.values()) out.push({ kind: 'fork-proof', proof })
-    for (const set of this.sets.get(this.machine.height)?.values() ?? []) out.push({ kind: 'epoch-set', set })
+    for (const set of this.held.get(this.machine.height)?.values() ?? []) out.push({ kind: 'epoch-set', set })
     // The current round; the one before it (a witness still there may lack the precommit that
     // lets it time out: with a witness convicted, all k correct ones must move together, and the
     // round skip of line 55 needs n − k + 1 senders of the later round); and the round whose
@@ -283,16 +289,32 @@ export class WitnessCore {
 
   private readonly verdicts = new WeakMap<EpochBatch, Map<number, boolean>>()
 
-  /** Local acceptance of a fresh proposal: we hold every entry, the tree matches ours, nothing censored. */
+  /**
+   * Acceptance of a fresh proposal, once its named sets are held (`isReady`): its entries are those
+   * in ≥ k of them, we hold every entry, the tree matches ours, and nothing is censored.
+   */
   private acceptable(batch: EpochBatch, height: number): boolean {
+    const named = resolveEvidence(batch, this.resolve)
+    if (named === undefined) return false
+    const verdict = checkBatchEntries(batch, this.resolve, this.options.quorum)
+    if (verdict === 'missing' || !verdict.ok) return false
     if (!batch.entries.every((h) => this.options.log.hasEntry(h))) return false
     const tree = this.options.log.treeAfter(batch.entries)
     if (tree.size !== batch.tree.size || tree.root !== batch.tree.root) return false
     const known = [...(this.sets.get(height)?.values() ?? [])]
-    return censoredEntries(batch, known, this.options.quorum).length === 0
+    return censoredEntries(batch, [...named, ...known], this.options.quorum).length === 0
+  }
+
+  /** The full set a proposal's evidence header names, among the verified sets received. */
+  private readonly resolve = (header: EpochSetHeader): EpochSet | undefined => this.held.get(header.epoch)?.get(`${header.witness}:${header.digest}`)
+
+  /** The full set named by `header`, if this witness holds it (for tests' Byzantine proposers). */
+  setFor(header: EpochSetHeader): EpochSet | undefined {
+    return this.resolve(header)
   }
 
   private storeSet(set: EpochSet): void {
+    this.hold(set)
     let byWitness = this.sets.get(set.epoch)
     if (byWitness === undefined) {
       byWitness = new Map()
@@ -301,18 +323,45 @@ export class WitnessCore {
     if (!byWitness.has(set.witness)) byWitness.set(set.witness, set)
   }
 
+  /** Keeps a verified set where evidence headers are looked up; true if it was not held yet. */
+  private hold(set: EpochSet): boolean {
+    let byKey = this.held.get(set.epoch)
+    if (byKey === undefined) {
+      byKey = new Map()
+      this.held.set(set.epoch, byKey)
+    }
+    const key = `${set.witness}:${headerOf(set).digest}`
+    if (byKey.has(key)) return false
+    // Two sets per witness and epoch are all a proof or a proposal can need; an equivocator
+    // signing ever more sets must not grow what is kept.
+    let count = 0
+    for (const held of byKey.values()) if (held.witness === set.witness) count++
+    if (count >= 2) return false
+    byKey.set(key, set)
+    return true
+  }
+
   private receiveSet(set: EpochSet): WitnessAction[] {
     if (set.network !== this.options.network || !this.options.witnesses.includes(set.witness)) return []
     // Only the current epoch and the next one matter; older sets can only feed fork proofs we no longer need.
     if (set.epoch < this.machine.height || set.epoch > this.machine.height + 1) return []
-    if (this.faulty.has(set.witness) || this.proofTypes.has(set.witness) || !verifyEpochSet(set)) return []
+    if (this.faulty.has(set.witness) || !verifyEpochSet(set)) return []
+    // Held even from an accused witness, or as an equivocator's second set: a proposer that has
+    // not seen the proof yet may name it as evidence, and its proposal must still be judged.
+    const fresh = this.hold(set)
+    const actions: WitnessAction[] = []
     const existing = this.sets.get(set.epoch)?.get(set.witness)
-    if (existing !== undefined) {
-      if (existing.sig === set.sig) return []
-      return this.receiveForkProof(epochSetFork(existing, set))
+    if (this.proofTypes.has(set.witness)) {
+      // Accused: its sets shape nothing this witness builds or calls censored (see receiveForkProof).
+    } else if (existing !== undefined) {
+      if (existing.sig !== set.sig) actions.push(...this.receiveForkProof(epochSetFork(existing, set)))
+    } else {
+      this.storeSet(set)
+      actions.push(...this.offerCandidate())
     }
-    this.storeSet(set)
-    return this.offerCandidate()
+    // A proposal of this height may have been waiting for this set.
+    if (fresh && set.epoch === this.machine.height && this.machine.step === 'propose') actions.push(...this.stepMachine({ kind: 'data' }))
+    return actions
   }
 
   private receiveForkProof(proof: ForkProof): WitnessAction[] {
@@ -410,6 +459,7 @@ export class WitnessCore {
           for (const h of batch.entries) this.pending.delete(h)
           this.lastCertificate = [action.proposal, ...action.precommits]
           for (const epoch of [...this.sets.keys()]) if (epoch <= action.height) this.sets.delete(epoch)
+          for (const epoch of [...this.held.keys()]) if (epoch <= action.height) this.held.delete(epoch)
           this.ownSets = this.ownSets.filter((s) => s.epoch > action.height)
           this.offered = null
           out.push({ kind: 'decide', height: action.height, round: action.round, batch, proposal: action.proposal, precommits: action.precommits })

@@ -20,6 +20,7 @@ import { leafHash } from '../merkle.js'
 import { TreeAppender } from '../tree.js'
 import type { LogStore, StoredCheckpoint } from '../log-store.js'
 import { batchId, type EpochBatch, type BatchTree } from './batch.js'
+import type { EpochSet, EpochSetHeader } from './epoch-set.js'
 import type { ForkProof } from './fork-proof.js'
 import { CONSENSUS_DOMAIN, type ConsensusMessage } from './messages.js'
 import type { TimeoutSchedule } from './tendermint.js'
@@ -114,7 +115,13 @@ export interface WitnessServiceOptions {
    * TEST-ONLY seam for Byzantine behaviour in multi-process tests (equivocation, censorship): every
    * outgoing gossip message is replaced by what this returns. Never set in a real node.
    */
-  readonly testOnlyRewriteOutgoing?: (message: WitnessGossip, context: { readonly treeAfter: (entries: readonly string[]) => BatchTree }) => WitnessGossip[]
+  readonly testOnlyRewriteOutgoing?: (message: WitnessGossip, context: RewriteContext) => WitnessGossip[]
+}
+
+/** What a test-only rewrite of outgoing gossip may consult: the local tree and the sets held. */
+export interface RewriteContext {
+  readonly treeAfter: (entries: readonly string[]) => BatchTree
+  readonly setFor: (header: EpochSetHeader) => EpochSet | undefined
 }
 
 /** Default consensus timeouts for an epoch of `epochMs`: short against the epoch, growing per round. */
@@ -535,7 +542,7 @@ export class WitnessService {
 
   private gossip(message: WitnessGossip): void {
     const rewrite = this.options.testOnlyRewriteOutgoing
-    const out = rewrite === undefined ? [message] : rewrite(message, { treeAfter: (e) => this.treeAfter(e) })
+    const out = rewrite === undefined ? [message] : rewrite(message, { treeAfter: (e) => this.treeAfter(e), setFor: (h) => this.core?.setFor(h) })
     for (const m of out) void this.publish(WITNESS_TOPIC, new TextEncoder().encode(JSON.stringify(m)))
   }
 
