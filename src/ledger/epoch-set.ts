@@ -19,9 +19,9 @@ const DOMAIN = 'commons/epoch-set/v2\n'
 
 /**
  * Most entries one set may hold. A set travels in one gossipsub message, and so does a proposal,
- * whose batch lists at most a set's worth of entries (it carries the evidence as headers, not sets):
- * 15,000 hex hashes are about 1 MiB of JSON, well under gossipsub's 4 MiB frame even when a
- * reply to IWANT carries a few such messages together. Entries past it wait for the next epoch.
+ * whose batch lists fewer than 1.5 sets' worth of entries (it names the evidence by headers):
+ * 15,000 hex hashes are about 1 MiB of JSON, a batch at most ~1.5 MiB, under gossipsub's 4 MiB
+ * frame. Entries past it wait for the next epoch.
  */
 export const MAX_EPOCH_SET_ENTRIES = 15_000
 

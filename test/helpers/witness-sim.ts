@@ -97,6 +97,8 @@ export interface SimResult {
   readonly delivered: number
   /** Every epoch set sent in the run, by the header naming it: what a decided batch is checked against. */
   readonly setFor: (header: EpochSetHeader) => EpochSet | undefined
+  /** Proposals the censoring witness sent with `censored` kept out (so the test saw an attempt). */
+  readonly censoringProposals: number
 }
 
 interface SimNode {
@@ -248,6 +250,7 @@ export function runSimulation(options: SimOptions): SimResult {
   }
 
   const sent = new Map<string, EpochSet>()
+  let censoringProposals = 0
   const send = (from: number, to: number, message: WitnessGossip): void => {
     if (message.kind === 'epoch-set') sent.set(`${message.set.witness}:${headerOf(message.set).digest}`, message.set)
     const d = delayTo(from, to)
@@ -329,6 +332,7 @@ export function runSimulation(options: SimOptions): SimResult {
     if (sets.length < quorum) return message
     sets.sort((a, b) => Number(a.entries.includes(target)) - Number(b.entries.includes(target)))
     const built = buildBatch(sets.slice(0, quorum), quorum)!
+    if (!built.entries.includes(target)) censoringProposals++
     const value: EpochBatch = { epoch: m.value.epoch, ...built, tree: treeAfter(nodes[from]!.log, built.entries) }
     return { kind: 'consensus', message: signConsensusMessage({ ...strip(m), value, validRound: -1 }, keys[from]!) }
   }
@@ -434,7 +438,7 @@ export function runSimulation(options: SimOptions): SimResult {
   }
 
   const correct = nodes.map((_, i) => i).filter((i) => !(byz !== undefined && byz.node === i))
-  return { decisions: nodes.map((x) => x.decisions), correct, caught: nodes.map((x) => x.caught), keys, time: now, delivered, setFor: (h) => sent.get(`${h.witness}:${h.digest}`) }
+  return { decisions: nodes.map((x) => x.decisions), correct, caught: nodes.map((x) => x.caught), keys, time: now, delivered, setFor: (h) => sent.get(`${h.witness}:${h.digest}`), censoringProposals }
 }
 
 function strip<M extends ConsensusMessage<EpochBatch>>(m: M): Omit<M, 'sig' | 'sender'> {

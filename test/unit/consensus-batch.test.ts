@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bytesToHex, keyPairFromSecret, sha256, sha256Hex } from '../../src/identity/index.js'
-import { batchId, buildBatch, censoredEntries, checkBatchEntries, validateBatch, type EpochBatch } from '../../src/ledger/consensus/batch.js'
+import { MAX_BATCH_ENTRIES, batchId, buildBatch, censoredEntries, checkBatchEntries, validateBatch, type EpochBatch } from '../../src/ledger/consensus/batch.js'
 import { MAX_EPOCH_SET_ENTRIES, headerOf, signEpochSet, verifyEpochSet, type EpochSet, type EpochSetHeader } from '../../src/ledger/consensus/epoch-set.js'
 import { WitnessGossipSchema, type WitnessGossip } from '../../src/ledger/consensus/witness-core.js'
 import { epochSetFork, forkProofId, verifyForkProof, voteFork } from '../../src/ledger/consensus/fork-proof.js'
@@ -89,7 +89,7 @@ test('validateBatch and checkBatchEntries reject every batch that is not exactly
   assert.deepEqual(checkBatchEntries({ ...withTwin, entries: good.entries }, resolverOf([...sets, twin]), 3), { ok: false, reason: 'entries are not exactly those in ≥ k evidence sets' })
 })
 
-test('an epoch set holds at most MAX_EPOCH_SET_ENTRIES, the oldest pending first, and a proposal of a full one fits one gossip frame', () => {
+test('an epoch set holds at most MAX_EPOCH_SET_ENTRIES, the oldest pending first; a batch may hold more, and the largest proposal fits one gossip frame', () => {
   const pool = Array.from({ length: MAX_EPOCH_SET_ENTRIES + 500 }, (_, i) => e(i))
   const full = signEpochSet(NETWORK, 7, pool, keys[0]!)
   assert.equal(full.entries.length, MAX_EPOCH_SET_ENTRIES)
@@ -99,18 +99,31 @@ test('an epoch set holds at most MAX_EPOCH_SET_ENTRIES, the oldest pending first
   const over = signEpochSet(NETWORK, 7, pool.slice(1, MAX_EPOCH_SET_ENTRIES + 1), keys[0]!)
   assert.equal(verifyEpochSet({ ...over, entries: [...over.entries, e(-1)].sort() }), false)
 
-  // The largest proposal: a batch of a full set's entries, evidence from 64 witnesses. Named by
-  // headers it stays near 1 MiB; carrying the sets (as before) it would be 65 times that.
+  // Full sets that each miss a different quarter: every entry is in exactly 3 of the 4, so the
+  // batch holds 20,000 entries, more than one set. It must be valid, or that height never decides.
+  const wide = Array.from({ length: 20_000 }, (_, i) => e(i))
+  const quarters = keys.map((k, q) => signEpochSet(NETWORK, 7, wide.filter((_, i) => Math.floor(i / 5000) !== q), k))
+  const wideBatch = batchOf(buildBatch(quarters, 3))
+  assert.equal(wideBatch.entries.length, 20_000)
+  assert.deepEqual(validateBatch(wideBatch, 7, RULES), { ok: true })
+  assert.deepEqual(checkBatchEntries(wideBatch, resolverOf(quarters), 3), { ok: true })
+
+  // The largest proposal: MAX_BATCH_ENTRIES entries, evidence from 64 witnesses. Named by headers
+  // it stays near 1.5 MiB; carrying the sets (as before) it would have been ~44 times that.
   const many = Array.from({ length: 64 }, (_, i) => keyPairFromSecret(sha256(`batch-unit-many-${i}`)))
   const headers = many.map((k) => headerOf(signEpochSet(NETWORK, 7, [], k))).sort((a, b) => (a.witness < b.witness ? -1 : 1))
-  const batch: EpochBatch = { epoch: 7, entries: [...full.entries], evidence: headers, tree: TREE }
+  const largest = Array.from({ length: MAX_BATCH_ENTRIES }, (_, i) => e(i)).sort()
+  const batch: EpochBatch = { epoch: 7, entries: largest, evidence: headers, tree: TREE }
   const proposal: WitnessGossip = {
     kind: 'consensus',
     message: signConsensusMessage<EpochBatch>({ type: 'proposal', network: NETWORK, height: 7, round: 0, value: batch, validRound: -1 }, keys[0]!),
   }
   const bytes = new TextEncoder().encode(JSON.stringify(proposal)).length
   assert.ok(WitnessGossipSchema.safeParse(JSON.parse(JSON.stringify(proposal))).success, 'a well-formed proposal')
-  assert.ok(bytes < 1.2 * 1024 * 1024, `proposal of ${bytes} bytes`)
+  assert.ok(bytes < 1.6 * 1024 * 1024, `proposal of ${bytes} bytes`)
+  const tooMany: EpochBatch = { ...batch, entries: [...largest, 'f'.repeat(64)] }
+  assert.equal(validateBatch(tooMany, 7, { ...RULES, witnesses: many.map((k) => bytesToHex(k.publicKey)) }).ok, false, 'past MAX_BATCH_ENTRIES')
+  assert.deepEqual(validateBatch(batch, 7, { ...RULES, witnesses: many.map((k) => bytesToHex(k.publicKey)) }), { ok: true })
   const setBytes = new TextEncoder().encode(JSON.stringify({ kind: 'epoch-set', set: full })).length
   assert.ok(setBytes < 1.1 * 1024 * 1024, `full set of ${setBytes} bytes`)
 })

@@ -208,6 +208,7 @@ test('a censoring proposer cannot keep out, beyond its own round, an entry held 
       byzantine: { node: 0, mode: 'censor' },
       censored,
     })
+    assert.ok(result.censoringProposals > 0, `seed ${seed}: the censor proposed without the entry`)
     for (const i of [1, 2, 3]) {
       const d = result.decisions[i]![0]
       assert.ok(d !== undefined, `seed ${seed}: witness ${i} decided`)

@@ -226,6 +226,32 @@ test('isAcceptable only filters fresh proposals: a censoring fresh proposal is p
   assert.equal((s.sent('prevote', 0)[0] as VoteMessage).valueId, null)
 })
 
+test('isReady: a fresh proposal waits, without a prevote, for its data (a data event) or the propose timeout; the proposer never waits on its own', () => {
+  let ready = false
+  const s = new Subject(configFor(2, { isReady: () => ready }))
+  s.on({ kind: 'start-height', height: 0 })
+  s.receive(proposal(0, 0, 0, 'v'))
+  assert.equal(s.sent('prevote', 0).length, 0, 'data missing: neither the value nor nil')
+  s.on({ kind: 'data' })
+  assert.equal(s.sent('prevote', 0).length, 0, 'still missing')
+  ready = true
+  s.on({ kind: 'data' })
+  assert.equal((s.sent('prevote', 0)[0] as VoteMessage).valueId, id('v'))
+
+  const late = new Subject(configFor(2, { isReady: () => false }))
+  late.on({ kind: 'start-height', height: 0 })
+  late.receive(proposal(0, 0, 0, 'v'))
+  late.on({ kind: 'timeout', timeout: 'propose', height: 0, round: 0 })
+  assert.equal((late.sent('prevote', 0)[0] as VoteMessage).valueId, null, 'the propose timeout ends the wait')
+
+  // W[0] proposes round 0: with no timeoutPropose of its own, a wait could never end.
+  const proposer = new Subject(configFor(0, { isReady: () => false, isAcceptable: () => false }))
+  proposer.on({ kind: 'value', height: 0, value: 'v' })
+  proposer.on({ kind: 'start-height', height: 0 })
+  assert.equal(proposer.sent('proposal', 0).length, 1)
+  assert.equal((proposer.sent('prevote', 0)[0] as VoteMessage).valueId, null, 'judged at once, and without its data it cannot vouch for it')
+})
+
 test('f+1 messages of a higher round make a witness jump to it (line 55)', () => {
   const s = new Subject(configFor(2))
   s.on({ kind: 'start-height', height: 0 })

@@ -38,10 +38,17 @@ export interface EpochBatch {
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 
+/**
+ * Most entries a batch can hold: each is in ≥ k of n sets of at most {@link MAX_EPOCH_SET_ENTRIES},
+ * so there are at most n·MAX/k of them, below 1.5·MAX since k > 2n/3. Sets that differ only at
+ * their cut-off reach past MAX: capping a batch at one set's size would make such a height
+ * impossible to decide, and sets, once signed, never change.
+ */
+export const MAX_BATCH_ENTRIES = Math.floor((MAX_EPOCH_SET_ENTRIES * 3) / 2)
+
 export const EpochBatchSchema: z.ZodType<EpochBatch> = z.strictObject({
   epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  // In ≥ k sets means in at least one: never more than a set holds.
-  entries: z.array(hex32).max(MAX_EPOCH_SET_ENTRIES),
+  entries: z.array(hex32).max(MAX_BATCH_ENTRIES),
   evidence: z.array(EpochSetHeaderSchema).max(1024),
   tree: z.strictObject({ size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), root: hex32 }),
 })

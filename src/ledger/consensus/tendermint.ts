@@ -529,8 +529,10 @@ class Transition<V> {
     if (vr === -1) {
       const free = s.lockedRound === -1 || this.sameValue(s.lockedValue, v)
       // Locked on another value, the answer is nil whatever the data says: no need to wait for it.
+      // Nor does the proposer wait on its own value: it has no timeoutPropose to end the wait, and
+      // lacking the data for it (e.g. restored after a restart) it cannot vouch for it anyway.
       const valid = free && this.config.isValid(v, s.height)
-      if (valid && !(this.config.isReady?.(v, s.height) ?? true)) return false
+      if (valid && proposal.sender !== this.me && !(this.config.isReady?.(v, s.height) ?? true)) return false
       this.vote('prevote', valid && (this.config.isAcceptable?.(v, s.height) ?? true) ? v : null)
     } else {
       if (!(vr >= 0 && vr < s.round)) return false

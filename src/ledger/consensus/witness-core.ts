@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { bytesToHex, type KeyPair } from '../../identity/index.js'
 import { batchId, buildBatch, censoredEntries, checkBatchEntries, EpochBatchSchema, resolveEvidence, validateBatch, type BatchTree, type EpochBatch } from './batch.js'
+import { verifyEpochSet as verifySignedSet } from '../epoch-set.js'
 import { EpochSetSchema, headerOf, signEpochSet, verifyEpochSet, type EpochSet, type EpochSetHeader } from './epoch-set.js'
 import { canonicalForkProof, epochSetFork, forkProofId, ForkProofSchema, verifyForkProof, voteFork, type ForkProof } from './fork-proof.js'
 import { CONSENSUS_DOMAIN, consensusMessageSchema, type ConsensusMessage, type VoteMessage } from './messages.js'
@@ -84,9 +85,10 @@ export interface WitnessCoreOptions {
 /** The part of the core that must survive a restart, so a witness never signs twice differently. */
 export interface WitnessSnapshot {
   /**
-   * The consensus protocol version that signed what the snapshot holds (`CONSENSUS_DOMAIN`). A
-   * snapshot of another version is ignored: its statements neither verify nor may be resent, and
-   * signing afresh conflicts with nothing the current protocol can verify.
+   * The consensus protocol version that signed what the snapshot holds (`CONSENSUS_DOMAIN`). Of a
+   * snapshot of another version only the own epoch sets that still verify are kept: its consensus
+   * statements neither verify nor may be resent, but sets are versioned on their own (`v`), and
+   * signing another set for an epoch whose set still verifies would prove a fork against oneself.
    */
   readonly protocol: string
   readonly machine: TendermintState<EpochBatch>
@@ -137,12 +139,16 @@ export class WitnessCore {
         ? {}
         : { verifyExtension: (batch: EpochBatch, _h: number, w: string, ext: string) => options.verifyCosignature!(batch, w, ext) }),
     }
-    this.machine = snapshot?.machine.height === height ? snapshot.machine : initialState<EpochBatch>(height, snapshot?.machine.faulty ?? [])
+    const current = snapshot?.protocol === CONSENSUS_DOMAIN ? snapshot : undefined
+    this.machine = current?.machine.height === height ? current.machine : initialState<EpochBatch>(height, current?.machine.faulty ?? [])
     for (const w of this.machine.faulty) this.faulty.add(w)
-    for (const set of snapshot?.ownSets ?? []) if (set.epoch >= height) this.storeSet(set)
-    this.ownSets = (snapshot?.ownSets ?? []).filter((s) => s.epoch >= height)
-    for (const h of snapshot?.pending ?? []) this.pending.add(h)
-    for (const proof of snapshot?.forkProofs ?? []) this.keepProof(forkProofId(proof), proof)
+    // An older version's file is not trusted to be well-formed: its sets are checked in full.
+    const ownSets = current?.ownSets ?? (Array.isArray(snapshot?.ownSets) ? snapshot.ownSets.filter((s) => verifySignedSet(s)) : [])
+    this.ownSets = ownSets.filter((s) => s.epoch >= height && s.witness === this.self && s.network === options.network)
+    for (const set of this.ownSets) this.storeSet(set)
+    // Insertion order is kept: it is the pending pool's age order (`signEpochSet` takes the oldest).
+    for (const h of current?.pending ?? []) this.pending.add(h)
+    for (const proof of current?.forkProofs ?? []) this.keepProof(forkProofId(proof), proof)
   }
 
   /** The height (epoch) being decided now. */
@@ -173,7 +179,7 @@ export class WitnessCore {
   }
 
   snapshot(): WitnessSnapshot {
-    return { protocol: CONSENSUS_DOMAIN, machine: this.machine, ownSets: this.ownSets, pending: this.pendingEntries, forkProofs: this.proofs }
+    return { protocol: CONSENSUS_DOMAIN, machine: this.machine, ownSets: this.ownSets, pending: [...this.pending], forkProofs: this.proofs }
   }
 
   /** A valid entry this witness holds that is not final yet: it goes into the next epoch set it signs. */

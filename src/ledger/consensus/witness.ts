@@ -700,9 +700,10 @@ export class WitnessService {
     const path = join(this.options.dataDir, STATE_FILE)
     if (!existsSync(path)) return null
     try {
-      const snapshot = JSON.parse(readFileSync(path, 'utf8')) as Partial<WitnessSnapshot>
-      // Written by another protocol version (an upgrade): see WitnessSnapshot.protocol.
-      return snapshot.protocol === CONSENSUS_DOMAIN ? (snapshot as WitnessSnapshot) : null
+      const snapshot: unknown = JSON.parse(readFileSync(path, 'utf8'))
+      // One written by another protocol version (an upgrade) is passed on too: the core keeps its
+      // own epoch sets that still verify (see WitnessSnapshot.protocol).
+      return typeof snapshot === 'object' && snapshot !== null && !Array.isArray(snapshot) ? (snapshot as WitnessSnapshot) : null
     } catch {
       return null
     }

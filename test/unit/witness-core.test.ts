@@ -1,8 +1,10 @@
 /**
- * A proposal names its evidence by the epoch sets' headers (src/ledger/consensus/batch.ts), so a
- * witness judges it only once it holds the sets named: it waits for them without prevoting
- * (Tendermint line 22), prevotes the value when the last one arrives, and prevotes nil if the
- * propose timeout comes first. Driven on real `WitnessCore`s, n = 4, k = 3.
+ * `WitnessCore` (src/ledger/consensus/witness-core.ts), driven directly, n = 4, k = 3:
+ * - a proposal names its evidence by the epoch sets' headers (batch.ts), so a witness judges it
+ *   only once it holds the sets named: it waits for them without prevoting (Tendermint line 22),
+ *   prevotes the value when the last one arrives, prevotes nil if the propose timeout comes first,
+ *   and refuses a batch whose entries are not exactly those in ≥ k of the sets it names;
+ * - restarted on a snapshot of an older protocol version, it stands by the epoch sets it signed.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -11,15 +13,18 @@ import { batchId, type EpochBatch } from '../../src/ledger/consensus/batch.js'
 import { headerOf } from '../../src/ledger/consensus/epoch-set.js'
 import { signConsensusMessage } from '../../src/ledger/consensus/messages.js'
 import { proposerOf } from '../../src/ledger/consensus/tendermint.js'
-import { WitnessCore, type WitnessAction, type WitnessGossip } from '../../src/ledger/consensus/witness-core.js'
+import { WitnessCore, type WitnessAction, type WitnessGossip, type WitnessSnapshot } from '../../src/ledger/consensus/witness-core.js'
+import { signEpochSet } from '../../src/ledger/consensus/epoch-set.js'
 import { SIM_NETWORK, witnessKeys } from '../helpers/witness-sim.js'
 
 const keys = witnessKeys(4)
 const witnesses = keys.map((k) => bytesToHex(k.publicKey))
 const TIMEOUTS = { propose: 100, prevote: 100, precommit: 100, delta: 50 }
 const pool = [1, 2, 3].map((i) => sha256Hex(`evidence-entry-${i}`))
+/** Held by witness 3 alone: in one set, below k, so never in a valid batch of this height. */
+const LONE = sha256Hex('evidence-entry-lone')
 
-function core(i: number): WitnessCore {
+function core(i: number, snapshot?: WitnessSnapshot): WitnessCore {
   const c = new WitnessCore(
     {
       network: SIM_NETWORK,
@@ -35,8 +40,10 @@ function core(i: number): WitnessCore {
       },
     },
     0,
+    snapshot,
   )
   for (const h of pool) c.addPending(h)
+  if (i === 3) c.addPending(LONE)
   return c
 }
 
@@ -82,17 +89,48 @@ test('a proposal still waiting for its sets at the propose timeout gets a nil pr
   assert.equal(votes[0]!.valueId, null)
 })
 
-test('a batch whose entries are not those of the sets it names is prevoted nil once they are held', () => {
+test('a batch whose entries are not exactly those in ≥ k of the sets it names is prevoted nil once they are held', () => {
   const { cores, sets, p, judge, proposal } = setUp()
   assert.ok(proposal.kind === 'consensus' && proposal.message.type === 'proposal')
   for (let i = 0; i < 4; i++) if (i !== judge) cores[judge]!.receive(sets[i]!)
-  // The proposer signs a batch that drops an entry its named sets all hold (and fixes the tree to match).
+  const honest = proposal.message.value as EpochBatch
+  assert.ok(!honest.entries.includes(LONE), 'an entry in one set of four is not in the batch')
+  const { sig: _s, sender: _r, ...unsigned } = proposal.message
+  const forge = (entries: string[]): WitnessGossip => ({
+    kind: 'consensus',
+    // The tree is made to match, and the judge holds every entry: only the named sets can tell.
+    message: signConsensusMessage<EpochBatch>({ ...unsigned, value: { ...honest, entries, tree: { size: entries.length, root: sha256Hex(entries.join(',')) } } }, keys[p]!),
+  })
+  // An entry too many (in fewer than k of the named sets): nothing but the entry check catches it.
+  const votes = prevotesOf(cores[judge]!.receive(forge([...honest.entries, LONE].sort())))
+  assert.equal(votes.length, 1)
+  assert.equal(votes[0]!.valueId, null)
+})
+
+test('an entry too few is refused as well (by the entry check, and as censorship)', () => {
+  const { cores, sets, p, judge, proposal } = setUp()
+  assert.ok(proposal.kind === 'consensus' && proposal.message.type === 'proposal')
+  for (let i = 0; i < 4; i++) if (i !== judge) cores[judge]!.receive(sets[i]!)
   const honest = proposal.message.value as EpochBatch
   const entries = honest.entries.slice(1)
-  const forged: EpochBatch = { ...honest, entries, tree: { size: entries.length, root: sha256Hex(entries.join(',')) } }
   const { sig: _s, sender: _r, ...unsigned } = proposal.message
-  const bad: WitnessGossip = { kind: 'consensus', message: signConsensusMessage<EpochBatch>({ ...unsigned, value: forged }, keys[p]!) }
+  const bad: WitnessGossip = {
+    kind: 'consensus',
+    message: signConsensusMessage<EpochBatch>({ ...unsigned, value: { ...honest, entries, tree: { size: entries.length, root: sha256Hex(entries.join(',')) } } }, keys[p]!),
+  }
   const votes = prevotesOf(cores[judge]!.receive(bad))
   assert.equal(votes.length, 1)
   assert.equal(votes[0]!.valueId, null)
+})
+
+test('restarted on a snapshot an older protocol version wrote, a witness re-sends the epoch set it signed there instead of signing another', () => {
+  // What the old version signed for height 0: a set that still verifies (epoch sets are versioned apart).
+  const old = signEpochSet(SIM_NETWORK, 0, [pool[0]!], keys[1]!)
+  const snapshot = { protocol: 'commons/tendermint/v2', machine: { height: 0, junk: true }, ownSets: [old, { not: 'a set' }], pending: [], forkProofs: [] } as unknown as WitnessSnapshot
+  const restarted = core(1, snapshot)
+  const sent = gossipOf(restarted.startHeight(0)).filter((g) => g.kind === 'epoch-set')
+  assert.equal(sent.length, 1)
+  assert.ok(sent[0]!.kind === 'epoch-set')
+  assert.deepEqual(sent[0]!.set, old, 'the old set, not a new one over the pending pool (that would prove a fork against itself)')
+  assert.equal(restarted.snapshot().protocol, 'commons/tendermint/v3')
 })
