@@ -89,6 +89,11 @@ const MIGRATIONS: readonly Migration[] = [
     // Partial: only `fork-proof` rows (rare) are indexed, so appends of other kinds pay nothing.
     up: (db) => db.exec("CREATE INDEX log_entries_fork_proofs ON log_entries (idx) WHERE kind = 'fork-proof'"),
   },
+  {
+    version: 3,
+    name: 'pending entries by (author, seq)',
+    up: (db) => db.exec('CREATE INDEX log_pending_author_seq ON log_pending (author, seq)'),
+  },
 ]
 
 /** `log_meta` key of the latest final checkpoint (by epoch; may repeat the size of an earlier one). */
@@ -231,6 +236,8 @@ export class LogStore implements HashReader {
       maxSeq: db.prepare('SELECT MAX(seq) FROM log_entries WHERE author = ?').pluck(),
       maxPendingSeq: db.prepare('SELECT MAX(seq) FROM log_pending WHERE author = ?').pluck(),
       deletePending: db.prepare('DELETE FROM log_pending WHERE hash = ?'),
+      deletePendingSeq: db.prepare('DELETE FROM log_pending WHERE author = ? AND seq = ?'),
+      pendingBySeq: db.prepare('SELECT hash FROM log_pending WHERE author = ? AND seq = ?').pluck(),
       insertPending: db.prepare('INSERT OR IGNORE INTO log_pending (hash, author, seq, data, received_at) VALUES (?, ?, ?, ?, ?)'),
       checkpointBySize: db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints WHERE size = ?'),
       putCheckpoint: db.prepare(
@@ -338,7 +345,8 @@ export class LogStore implements HashReader {
           throw err
         }
         for (const h of staged.append(d.leaf ?? leafHashNode(d.bytes))) s.insertHash.run(h.index, h.hash)
-        if (anyPending) s.deletePending.run(hash)
+        // Its pending copy, and any other entry pending with its (author, seq): that one can never be final now.
+        if (anyPending) s.deletePendingSeq.run(d.entry.author, d.entry.seq)
       }
     })
     run.immediate()
@@ -472,9 +480,17 @@ export class LogStore implements HashReader {
     return witnessPolicyOf(this.genesis, this.convictions())
   }
 
-  /** Keeps a valid entry that is not final yet (idempotent). @throws ReplayedSeqError if its seq is used in the log */
+  /**
+   * Keeps a valid entry that is not final yet (idempotent). One entry per (author, seq), the first
+   * one received: were two pending with one seq, both could enter a batch, which could then never
+   * be appended (the log holds one entry per seq), and the witnesses could decide no height again.
+   * Since a correct witness's sets hold at most one of them, and k > 2n/3, at most one can reach k.
+   * @throws ReplayedSeqError if its seq is used in the log, or by another pending entry
+   */
   addPending(d: DecodedEntry, receivedAt = Date.now()): boolean {
     if (this.hasSeq(d.entry.author, d.entry.seq)) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
+    const held = this.#stmt.pendingBySeq.get(d.entry.author, d.entry.seq) as Buffer | undefined
+    if (held !== undefined && held.toString('hex') !== d.hash) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
     return this.#stmt.insertPending.run(Buffer.from(d.hash, 'hex'), d.entry.author, d.entry.seq, d.bytes, receivedAt).changes === 1
   }
 

@@ -28,6 +28,9 @@ import {
   TreeAppender,
   verifyConsistency,
   verifyInclusion,
+  decodeEntry,
+  encodeEntry,
+  signEntry,
 } from '../../src/ledger/index.js'
 import { signConsensusMessage, type VoteMessage } from '../../src/ledger/consensus/messages.js'
 import { authorKeys, checkpointFork, finalize, forkProofEntry, notes, tempDir, testGenesis, witnessKeys } from './ledger-helpers.js'
@@ -107,6 +110,35 @@ test('checkpoints: final with k cosignatures, merged across notes, rejected if t
     assert.throws(() => store.addCheckpoint(cosignCheckpoint({ ...cp, size: 6 }, witnessKeys, 1)), BadCheckpointError)
     assert.throws(() => store.addCheckpoint(cosignCheckpoint({ ...cp, origin: 'x/y' }, witnessKeys, 1)), BadCheckpointError)
     store.close()
+  } finally {
+    t.cleanup()
+  }
+})
+
+test('one pending entry per (author, seq): a second one is refused, and appending a seq drops what else was pending with it', () => {
+  const t = tempDir('commons-log-')
+  try {
+    const path = join(t.dir, 'commons.db')
+    const store = LogStore.open(path, { genesis })
+    const network = store.network
+    // Two different entries an author signed with one seq (say, an edit resent with the same counter).
+    const twin = (text: string) => decodeEntry(encodeEntry(signEntry({ network, kind: 'note', seq: 7, time: 1, body: { text } }, authorKeys[0]!)), network)
+    const [first, second] = [twin('first'), twin('second')]
+    assert.notEqual(first.hash, second.hash)
+    assert.equal(store.addPending(first), true)
+    assert.equal(store.addPending(first), false, 'the same entry again: idempotent')
+    assert.throws(() => store.addPending(second), ReplayedSeqError, 'both pending, both could enter one batch that no log could append')
+    assert.deepEqual(store.pending().map((p) => p.hash), [first.hash])
+    store.close()
+
+    // Another node held the second; the first is what became final.
+    const other = LogStore.open(join(t.dir, 'other.db'), { genesis })
+    other.addPending(second)
+    other.addPending(notes(genesis, 1, authorKeys[1]!)[0]!)
+    other.append([first])
+    assert.equal(other.pending().length, 1, 'the second can never be final: it left the pending pool')
+    assert.notEqual(other.pending()[0]!.hash, second.hash)
+    other.close()
   } finally {
     t.cleanup()
   }

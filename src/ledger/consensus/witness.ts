@@ -237,7 +237,7 @@ export class WitnessService {
       }
     }
     // Entries that became final while this core was not running (a log sync) are not pending.
-    for (const [h] of this.known) if (this.store.indexOf(h) !== undefined) this.known.delete(h)
+    this.dropSettled()
     this.core.removePending(this.core.pendingEntries.filter((h) => this.store.indexOf(h) !== undefined))
     for (const proof of this.store.forkProofs()) {
       this.perform(this.core.receive({ kind: 'fork-proof', proof }))
@@ -464,6 +464,27 @@ export class WitnessService {
     }
   }
 
+  /**
+   * Forgets held entries whose (author, seq) the log now holds: the entry itself, or another one
+   * with that seq, which can then never be final and would only take a place in every set.
+   * `authors` narrows the look to theirs (those of a batch just appended).
+   */
+  private dropSettled(authors?: ReadonlySet<string>): void {
+    const settled: string[] = []
+    for (const [h, d] of this.known) {
+      if (authors !== undefined && !authors.has(d.entry.author)) continue
+      if (this.store.indexOf(h) !== undefined || this.store.hasSeq(d.entry.author, d.entry.seq)) settled.push(h)
+    }
+    for (const h of settled) {
+      this.known.delete(h)
+      this.decodedLeaves.delete(h)
+    }
+    if (settled.length > 0) {
+      this.core?.removePending(settled)
+      this.store.removePending(settled)
+    }
+  }
+
   private holdEntry(decoded: DecodedEntry): void {
     this.known.set(decoded.hash, decoded)
     this.decodedLeaves.set(decoded.hash, leafHash(decoded.bytes))
@@ -615,6 +636,7 @@ export class WitnessService {
     const missing = pending.batch.entries.filter((h) => !this.known.has(h) && this.store.indexOf(h) === undefined)
     if (missing.length > 0) return false
     const fresh = pending.batch.entries.filter((h) => this.store.indexOf(h) === undefined)
+    const authors = new Set(fresh.map((h) => this.known.get(h)!.entry.author))
     const note = formatSignedNote(formatCheckpoint(this.checkpointOf(pending.batch)), pending.cosignatures)
     let stored: StoredCheckpoint | undefined
     try {
@@ -630,6 +652,7 @@ export class WitnessService {
       this.decodedLeaves.delete(h)
     }
     this.core.removePending(pending.batch.entries)
+    this.dropSettled(authors)
     this.undelivered.shift()
     this.emit({
       kind: 'decided',
