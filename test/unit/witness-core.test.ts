@@ -66,7 +66,13 @@ function setUp() {
   const batch = proposal.message.value as EpochBatch
   assert.deepEqual(batch.evidence, [...sets].map((g) => (g.kind === 'epoch-set' ? headerOf(g.set) : null)).sort((a, b) => (a!.witness < b!.witness ? -1 : 1)))
   assert.ok(JSON.stringify(batch).length < 2000, 'the proposal names the sets, it does not carry them')
-  return { cores, sets, p, judge, proposal, batch }
+  const { sig: _s, sender: _r, ...unsigned } = proposal.message
+  /** The proposer's proposal with other entries; the tree is made to match them, and every witness holds every entry. */
+  const forge = (entries: string[]): WitnessGossip => ({
+    kind: 'consensus',
+    message: signConsensusMessage<EpochBatch>({ ...unsigned, value: { ...batch, entries, tree: { size: entries.length, root: sha256Hex(entries.join(',')) } } }, keys[p]!),
+  })
+  return { cores, sets, p, judge, proposal, batch, forge }
 }
 
 test('a proposal whose named sets are not all held waits: no prevote until the last set arrives, then a prevote for it', () => {
@@ -90,35 +96,19 @@ test('a proposal still waiting for its sets at the propose timeout gets a nil pr
 })
 
 test('a batch whose entries are not exactly those in ≥ k of the sets it names is prevoted nil once they are held', () => {
-  const { cores, sets, p, judge, proposal } = setUp()
-  assert.ok(proposal.kind === 'consensus' && proposal.message.type === 'proposal')
+  const { cores, sets, judge, batch, forge } = setUp()
   for (let i = 0; i < 4; i++) if (i !== judge) cores[judge]!.receive(sets[i]!)
-  const honest = proposal.message.value as EpochBatch
-  assert.ok(!honest.entries.includes(LONE), 'an entry in one set of four is not in the batch')
-  const { sig: _s, sender: _r, ...unsigned } = proposal.message
-  const forge = (entries: string[]): WitnessGossip => ({
-    kind: 'consensus',
-    // The tree is made to match, and the judge holds every entry: only the named sets can tell.
-    message: signConsensusMessage<EpochBatch>({ ...unsigned, value: { ...honest, entries, tree: { size: entries.length, root: sha256Hex(entries.join(',')) } } }, keys[p]!),
-  })
+  assert.ok(!batch.entries.includes(LONE), 'an entry in one set of four is not in the batch')
   // An entry too many (in fewer than k of the named sets): nothing but the entry check catches it.
-  const votes = prevotesOf(cores[judge]!.receive(forge([...honest.entries, LONE].sort())))
+  const votes = prevotesOf(cores[judge]!.receive(forge([...batch.entries, LONE].sort())))
   assert.equal(votes.length, 1)
   assert.equal(votes[0]!.valueId, null)
 })
 
 test('an entry too few is refused as well (by the entry check, and as censorship)', () => {
-  const { cores, sets, p, judge, proposal } = setUp()
-  assert.ok(proposal.kind === 'consensus' && proposal.message.type === 'proposal')
+  const { cores, sets, judge, batch, forge } = setUp()
   for (let i = 0; i < 4; i++) if (i !== judge) cores[judge]!.receive(sets[i]!)
-  const honest = proposal.message.value as EpochBatch
-  const entries = honest.entries.slice(1)
-  const { sig: _s, sender: _r, ...unsigned } = proposal.message
-  const bad: WitnessGossip = {
-    kind: 'consensus',
-    message: signConsensusMessage<EpochBatch>({ ...unsigned, value: { ...honest, entries, tree: { size: entries.length, root: sha256Hex(entries.join(',')) } } }, keys[p]!),
-  }
-  const votes = prevotesOf(cores[judge]!.receive(bad))
+  const votes = prevotesOf(cores[judge]!.receive(forge(batch.entries.slice(1))))
   assert.equal(votes.length, 1)
   assert.equal(votes[0]!.valueId, null)
 })

@@ -51,34 +51,28 @@ export function signEpochSet(network: string, epoch: number, entries: Iterable<s
 // A set is checked by every witness once when it arrives and its header whenever a proposal names
 // it: remember verdicts and headers per object (sets and headers are never mutated once built or parsed).
 const verdicts = new WeakMap<object, boolean>()
-const headers = new WeakMap<EpochSet, EpochSetHeader>()
+const headers = new WeakMap<object, EpochSetHeader>()
+
+function memo<K extends object, T>(cache: WeakMap<object, T>, key: K, compute: (key: K) => T): T {
+  let value = cache.get(key)
+  if (value === undefined) {
+    value = compute(key)
+    cache.set(key, value)
+  }
+  return value
+}
 
 /** True when the set is well-formed (sorted, unique, within the cap) and signed by its `witness`. */
 export function verifyEpochSet(set: EpochSet): boolean {
-  let ok = verdicts.get(set)
-  if (ok === undefined) {
-    ok = ledgerVerifyEpochSet(set)
-    verdicts.set(set, ok)
-  }
-  return ok
+  return memo(verdicts, set, ledgerVerifyEpochSet)
 }
 
 /** True when the header is well-formed and its signature (the set's) verifies. */
 export function verifyEpochSetHeader(header: EpochSetHeader): boolean {
-  let ok = verdicts.get(header)
-  if (ok === undefined) {
-    ok = ledgerVerifyEpochSetHeader(header)
-    verdicts.set(header, ok)
-  }
-  return ok
+  return memo(verdicts, header, ledgerVerifyEpochSetHeader)
 }
 
 /** The header of a set (entries replaced by their digest), computed once per set object. */
 export function headerOf(set: EpochSet): EpochSetHeader {
-  let header = headers.get(set)
-  if (header === undefined) {
-    header = epochSetHeader(set)
-    headers.set(set, header)
-  }
-  return header
+  return memo(headers, set, epochSetHeader)
 }
