@@ -21,7 +21,9 @@ const DOMAIN = 'commons/epoch-set/v2\n'
  * Most entries one set may hold. A set travels in one gossipsub message, and so does a proposal,
  * whose batch lists fewer than 1.5 sets' worth of entries (it names the evidence by headers):
  * 15,000 hex hashes are about 1 MiB of JSON, a batch at most ~1.5 MiB, under gossipsub's 4 MiB
- * frame. Entries past it wait for the next epoch.
+ * frame, which binds sender and receiver alike. (A reply to IWANT bundling messages past it is not
+ * sent at all; the witnesses' regossip re-publishes each message on its own.) Entries past the cap
+ * wait for the next epoch.
  */
 export const MAX_EPOCH_SET_ENTRIES = 15_000
 
