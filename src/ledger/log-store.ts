@@ -91,8 +91,14 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    name: 'pending entries by (author, seq)',
-    up: (db) => db.exec('CREATE INDEX log_pending_author_seq ON log_pending (author, seq)'),
+    name: 'one pending entry per (author, seq)',
+    // Earlier versions kept every twin: the one with the lowest hash stays (see addPending).
+    up: (db) =>
+      db.exec(`
+        DELETE FROM log_pending AS p
+          WHERE EXISTS (SELECT 1 FROM log_pending AS q WHERE q.author = p.author AND q.seq = p.seq AND q.hash < p.hash);
+        CREATE UNIQUE INDEX log_pending_author_seq ON log_pending (author, seq);
+      `),
   },
 ]
 
@@ -481,17 +487,24 @@ export class LogStore implements HashReader {
   }
 
   /**
-   * Keeps a valid entry that is not final yet (idempotent). One entry per (author, seq), the first
-   * one received: were two pending with one seq, both could enter a batch, which could then never
-   * be appended (the log holds one entry per seq), and the witnesses could decide no height again.
-   * Since a correct witness's sets hold at most one of them, and k > 2n/3, at most one can reach k.
+   * Keeps a valid entry that is not final yet (idempotent). One entry per (author, seq): were two
+   * "twins" pending with one seq, both could enter a batch, which could then never be appended
+   * (the log holds one entry per seq), and the witnesses could decide no height again. Since a
+   * correct witness's sets hold at most one twin, and k > 2n/3, at most one can reach k. Which
+   * one is the caller's choice ({@link pendingTwin}, `removePending`): witnesses keep the lowest
+   * hash, so they all converge on the same twin.
    * @throws ReplayedSeqError if its seq is used in the log, or by another pending entry
    */
   addPending(d: DecodedEntry, receivedAt = Date.now()): boolean {
     if (this.hasSeq(d.entry.author, d.entry.seq)) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
-    const held = this.#stmt.pendingBySeq.get(d.entry.author, d.entry.seq) as Buffer | undefined
-    if (held !== undefined && held.toString('hex') !== d.hash) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
+    const twin = this.pendingTwin(d.entry.author, d.entry.seq)
+    if (twin !== undefined && twin !== d.hash) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
     return this.#stmt.insertPending.run(Buffer.from(d.hash, 'hex'), d.entry.author, d.entry.seq, d.bytes, receivedAt).changes === 1
+  }
+
+  /** Hex hash of the entry pending with `author`'s `seq`, if any. */
+  pendingTwin(author: string, seq: number): string | undefined {
+    return (this.#stmt.pendingBySeq.get(author, seq) as Buffer | undefined)?.toString('hex')
   }
 
   /** Pending entries (canonical bytes), oldest first. */

@@ -129,7 +129,17 @@ test('one pending entry per (author, seq): a second one is refused, and appendin
     assert.equal(store.addPending(first), false, 'the same entry again: idempotent')
     assert.throws(() => store.addPending(second), ReplayedSeqError, 'both pending, both could enter one batch that no log could append')
     assert.deepEqual(store.pending().map((p) => p.hash), [first.hash])
+    assert.equal(store.pendingTwin(first.entry.author, 7), first.hash)
     store.close()
+
+    // A database from before this rule, holding both twins: upgrading keeps the lower hash only.
+    const raw = new Database(path)
+    raw.exec("DROP INDEX log_pending_author_seq; DELETE FROM schema_migrations WHERE component = 'log' AND version = 3")
+    raw.prepare('INSERT INTO log_pending (hash, author, seq, data, received_at) VALUES (?, ?, ?, ?, ?)').run(Buffer.from(second.hash, 'hex'), second.entry.author, 7, second.bytes, 2)
+    raw.close()
+    const upgraded = LogStore.open(path, { genesis })
+    assert.deepEqual(upgraded.pending().map((p) => p.hash), [[first.hash, second.hash].sort()[0]])
+    upgraded.close()
 
     // Another node held the second; the first is what became final.
     const other = LogStore.open(join(t.dir, 'other.db'), { genesis })

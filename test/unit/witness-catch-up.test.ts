@@ -7,9 +7,9 @@ import assert from 'node:assert/strict'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Message } from '@libp2p/gossipsub'
-import { bytesToHex, keyPairFromSecret } from '../../src/identity/index.js'
-import { WitnessService, type WitnessEvent, type WitnessPubSub } from '../../src/ledger/consensus/witness.js'
-import { LogStore, createGenesis, encodeEntry, networkIdOf, signEntry, signEpochSet, syncFrom, type Genesis, type LogPeer } from '../../src/ledger/index.js'
+import { bytesToHex, keyPairFromSecret, sha256Hex } from '../../src/identity/index.js'
+import { WITNESS_TOPIC, WitnessService, type WitnessEvent, type WitnessPubSub } from '../../src/ledger/consensus/witness.js'
+import { LogStore, ReplayedSeqError, createGenesis, decodeEntry, encodeEntry, networkIdOf, signEntry, signEpochSet, syncFrom, type Genesis, type LogPeer } from '../../src/ledger/index.js'
 import { tempDir } from './ledger-helpers.js'
 
 /** In-process gossip: what one member publishes reaches every OTHER member subscribed to the topic (as gossipsub). */
@@ -177,6 +177,35 @@ test('a follower cut off for longer than the witnesses keep decision certificate
   }
 })
 
+test('twins (two entries an author signed with one seq): a node holding the losing one still stores the decided one, then forgets its own', async () => {
+  const { dir, network, bus, storeA, storeB, close } = twoStores('twins')
+  const eventsB: WitnessEvent[] = []
+  const busB = new FakeBusPubSub(bus)
+  const a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
+  const b = new WitnessService({ store: storeB, keys: followerKey, pubsub: busB, dataDir: join(dir, 'b'), onEvent: (e) => eventsB.push(e) })
+  const twin = (text: string) => encodeEntry(signEntry({ network, kind: 'note', seq: 1, time: 1, body: { text } }, author))
+  // The follower holds the twin with the LOWER hash, so the decided one is never pending there.
+  const [low, high] = [twin('one'), twin('other')].sort((x, y) => (sha256Hex(x) < sha256Hex(y) ? -1 : 1))
+  try {
+    busB.connected = false
+    b.start()
+    b.submit(low!)
+    assert.throws(() => b.submit(high!), ReplayedSeqError, 'a twin that would never be signed is refused to a client')
+    a.start()
+    a.submit(high!)
+    await until('the witness made the higher twin final', () => storeA.size() === 1)
+    busB.connected = true
+    await until('the follower stored the decided twin', () => storeB.size() === 1)
+    assert.equal(storeB.entry(0)!.hash, sha256Hex(high!))
+    assert.deepEqual(storeB.pending(), [], 'the losing twin left the pending pool')
+    assert.deepEqual(eventsB.filter((e) => e.kind === 'error'), [])
+  } finally {
+    b.stop()
+    a.stop()
+    close()
+  }
+})
+
 test('a witness restarted on a snapshot an older protocol version wrote ignores it and goes on deciding', async () => {
   const { dir, network, bus, storeA, close } = twoStores('upgrade')
   const note = (seq: number) => noteOf(network, seq)
@@ -203,3 +232,41 @@ test('a witness restarted on a snapshot an older protocol version wrote ignores 
     close()
   }
 })
+
+test('after an upgrade a witness stands by the epoch set it signed under the old protocol, where that set still verifies', async () => {
+  const { dir, network, bus, storeA, close } = twoStores('upgrade-set')
+  const note = (seq: number) => noteOf(network, seq)
+  let a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
+  const listener = new FakeBusPubSub(bus)
+  const sets: Array<{ epoch: number; sig: string; entries: string[] }> = []
+  listener.subscribe(WITNESS_TOPIC)
+  listener.addEventListener('message', (e) => {
+    const m = JSON.parse(new TextDecoder().decode(e.detail.data)) as { kind: string; set?: { epoch: number; sig: string; entries: string[] } }
+    if (m.kind === 'epoch-set') sets.push(m.set!)
+  })
+  try {
+    a.start()
+    a.submit(note(1))
+    await until('entry 1 final', () => storeA.size() === 1)
+    a.stop()
+    // The old version had signed its (empty) set of the next height when it stopped. Epoch sets
+    // are versioned apart from consensus messages, so that set still verifies: signing another
+    // one for that height, now with entry 2 pending, would be a fork proof against itself.
+    const file = join(dir, 'consensus-state.json')
+    const old = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+    const height = storeA.latestFinalCheckpoint()!.epoch! + 1
+    const oldSet = signEpochSet(network, height, [], witnessKey)
+    writeFileSync(file, JSON.stringify({ ...old, protocol: 'commons/tendermint/v2', ownSets: [oldSet] }))
+    storeA.addPending(decodeEntry(note(2), network))
+    a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
+    a.start()
+    await until('entry 2 final after the restart', () => storeA.size() === 2, 10_000)
+    const atHeight = sets.filter((x) => x.epoch === height)
+    assert.ok(atHeight.length > 0)
+    assert.ok(atHeight.every((x) => x.sig === oldSet.sig), 'only the set signed before the upgrade went out for that height')
+  } finally {
+    a.stop()
+    close()
+  }
+})
+

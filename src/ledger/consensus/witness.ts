@@ -15,6 +15,7 @@ import {
   type NoteSignature,
 } from '../checkpoint.js'
 import { bindsFromHeight, convictedBy } from '../convictions.js'
+import { ReplayedSeqError } from '../errors.js'
 import { decodeEntry, encodeEntry, signEntry, type DecodedEntry } from '../entry.js'
 import { leafHash } from '../merkle.js'
 import { TreeAppender } from '../tree.js'
@@ -236,9 +237,10 @@ export class WitnessService {
         // A pending row that no longer decodes is dropped; it was never final.
       }
     }
-    // Entries that became final while this core was not running (a log sync) are not pending.
+    // Entries that became final while this core was not running (a log sync) are not pending, nor
+    // are hashes of the snapshot whose rows are gone (final, or a twin that lost, before a crash).
     this.dropSettled()
-    this.core.removePending(this.core.pendingEntries.filter((h) => this.store.indexOf(h) !== undefined))
+    this.core.removePending(this.core.pendingEntries.filter((h) => !this.known.has(h)))
     for (const proof of this.store.forkProofs()) {
       this.perform(this.core.receive({ kind: 'fork-proof', proof }))
       // A crash between finding a proof and submitting its entry: submit it now.
@@ -301,10 +303,37 @@ export class WitnessService {
   submit(bytes: Uint8Array): string {
     const decoded = decodeEntry(bytes, this.store.network)
     if (this.store.indexOf(decoded.hash) !== undefined) return decoded.hash
-    this.store.addPending(decoded)
-    this.holdEntry(decoded)
+    // A seq already final, or a twin of an entry pending here with a lower hash (it would never be signed): refused.
+    const { author, seq } = decoded.entry
+    const twin = this.store.pendingTwin(author, seq)
+    if (this.store.hasSeq(author, seq) || (twin !== undefined && twin < decoded.hash)) throw new ReplayedSeqError(author, seq)
+    this.admit(decoded)
     void this.publish(ENTRY_TOPIC, decoded.bytes)
     return decoded.hash
+  }
+
+  /**
+   * Takes in a valid entry: pending (signed into the next sets), or, for the twin of a pending
+   * entry (same author and seq) with a higher hash, only held: its bytes are kept, since the
+   * witnesses may still decide it (if it reached k sets before its twin was seen), but it is
+   * never signed. A lower-hash twin takes the pending one's place, so every correct witness
+   * converges on the same twin and at most one can reach k (`LogStore.addPending`).
+   */
+  private admit(decoded: DecodedEntry): 'pending' | 'held' | 'refused' {
+    const { author, seq } = decoded.entry
+    if (this.store.hasSeq(author, seq)) return 'refused'
+    const twin = this.store.pendingTwin(author, seq)
+    if (twin !== undefined && twin !== decoded.hash) {
+      if (twin < decoded.hash) {
+        this.holdEntry(decoded, false)
+        return 'held'
+      }
+      this.store.removePending([twin])
+      this.core?.removePending([twin])
+    }
+    this.store.addPending(decoded)
+    this.holdEntry(decoded)
+    return 'pending'
   }
 
   // ---- gossip in ----
@@ -329,12 +358,8 @@ export class WitnessService {
     }
     if (this.known.has(decoded.hash)) return
     if (this.store.indexOf(decoded.hash) !== undefined) return
-    try {
-      this.store.addPending(decoded)
-    } catch {
-      return // replayed (author, seq): never pending
-    }
-    this.holdEntry(decoded)
+    // A seq already final: this entry can never be.
+    if (this.admit(decoded) === 'refused') return
     if (this.undelivered.length > 0) this.tryDeliver()
   }
 
@@ -485,10 +510,11 @@ export class WitnessService {
     }
   }
 
-  private holdEntry(decoded: DecodedEntry): void {
+  /** Keeps an entry's bytes for batches that name it; `pending`: also sign it into the next sets. */
+  private holdEntry(decoded: DecodedEntry, pending = true): void {
     this.known.set(decoded.hash, decoded)
     this.decodedLeaves.set(decoded.hash, leafHash(decoded.bytes))
-    this.core?.addPending(decoded.hash)
+    if (pending) this.core?.addPending(decoded.hash)
     this.emit({ kind: 'entry', hash: decoded.hash })
   }
 
@@ -636,7 +662,9 @@ export class WitnessService {
     const missing = pending.batch.entries.filter((h) => !this.known.has(h) && this.store.indexOf(h) === undefined)
     if (missing.length > 0) return false
     const fresh = pending.batch.entries.filter((h) => this.store.indexOf(h) === undefined)
-    const authors = new Set(fresh.map((h) => this.known.get(h)!.entry.author))
+    // Whose twins may have lost now: the batch's authors (all of them, unless a sync stored some we never held).
+    const held = pending.batch.entries.map((h) => this.known.get(h)?.entry.author)
+    const authors = held.every((a) => a !== undefined) ? new Set(held as string[]) : undefined
     const note = formatSignedNote(formatCheckpoint(this.checkpointOf(pending.batch)), pending.cosignatures)
     let stored: StoredCheckpoint | undefined
     try {
