@@ -244,7 +244,8 @@ export class LogStore implements HashReader {
       deletePending: db.prepare('DELETE FROM log_pending WHERE hash = ?'),
       deletePendingSeq: db.prepare('DELETE FROM log_pending WHERE author = ? AND seq = ?'),
       pendingBySeq: db.prepare('SELECT hash FROM log_pending WHERE author = ? AND seq = ?').pluck(),
-      insertPending: db.prepare('INSERT OR IGNORE INTO log_pending (hash, author, seq, data, received_at) VALUES (?, ?, ?, ?, ?)'),
+      // Only the same entry again is ignored: a twin (same author and seq) fails on the unique index.
+      insertPending: db.prepare('INSERT INTO log_pending (hash, author, seq, data, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING'),
       checkpointBySize: db.prepare('SELECT size, root, epoch, final, note FROM log_checkpoints WHERE size = ?'),
       putCheckpoint: db.prepare(
         'INSERT INTO log_checkpoints (size, root, epoch, final, note) VALUES (?, ?, ?, ?, ?) ON CONFLICT(size) DO UPDATE SET final = excluded.final, note = excluded.note, epoch = excluded.epoch',
@@ -500,6 +501,14 @@ export class LogStore implements HashReader {
     const twin = this.pendingTwin(d.entry.author, d.entry.seq)
     if (twin !== undefined && twin !== d.hash) throw new ReplayedSeqError(d.entry.author, d.entry.seq)
     return this.#stmt.insertPending.run(Buffer.from(d.hash, 'hex'), d.entry.author, d.entry.seq, d.bytes, receivedAt).changes === 1
+  }
+
+  /** Puts `d` in the place of its pending twin `twin` (same author and seq), in one transaction. */
+  replacePending(twin: string, d: DecodedEntry, receivedAt = Date.now()): void {
+    this.db.transaction(() => {
+      this.#stmt.deletePending.run(Buffer.from(twin, 'hex'))
+      this.addPending(d, receivedAt)
+    })()
   }
 
   /** Hex hash of the entry pending with `author`'s `seq`, if any. */

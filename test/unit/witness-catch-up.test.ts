@@ -198,6 +198,7 @@ test('twins (two entries an author signed with one seq): a node holding the losi
     await until('the follower stored the decided twin', () => storeB.size() === 1)
     assert.equal(storeB.entry(0)!.hash, sha256Hex(high!))
     assert.deepEqual(storeB.pending(), [], 'the losing twin left the pending pool')
+    assert.equal(b.status().pending, 0, 'and the pool it signs sets from')
     assert.deepEqual(eventsB.filter((e) => e.kind === 'error'), [])
   } finally {
     b.stop()
@@ -227,6 +228,27 @@ test('a witness restarted on a snapshot an older protocol version wrote ignores 
     a.start()
     a.submit(note(2))
     await until('entry 2 final after the restart', () => storeA.size() === 2, 10_000)
+  } finally {
+    a.stop()
+    close()
+  }
+})
+
+test('twins on one witness: a lower-hash twin takes the pending place of a higher one, and only it becomes final', async () => {
+  const { dir, network, storeA, close, bus } = twoStores('twins-one')
+  const a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
+  const twin = (text: string) => encodeEntry(signEntry({ network, kind: 'note', seq: 1, time: 1, body: { text } }, author))
+  const [low, high] = [twin('one'), twin('other')].sort((x, y) => (sha256Hex(x) < sha256Hex(y) ? -1 : 1))
+  try {
+    a.start()
+    a.submit(high!)
+    a.submit(low!)
+    assert.deepEqual(storeA.pending().map((p) => p.hash), [sha256Hex(low!)], 'the lower twin replaced the higher one')
+    assert.equal(a.status().pending, 1)
+    await until('a twin final', () => storeA.size() === 1)
+    assert.equal(storeA.entry(0)!.hash, sha256Hex(low!))
+    assert.deepEqual(storeA.pending(), [])
+    assert.equal(a.status().pending, 0)
   } finally {
     a.stop()
     close()

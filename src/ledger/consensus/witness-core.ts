@@ -61,6 +61,12 @@ export interface LocalLog {
   /** Whether this witness holds the entry's bytes (it cannot append what it does not hold). */
   hasEntry(hash: string): boolean
   /**
+   * Of the pending pool (oldest first), the entries that may go into a signed set: the log's
+   * rules can forbid some, e.g. all but one of two entries with one author and seq, which could
+   * otherwise both reach k and make a batch no log can append. Lazily, in the same order.
+   */
+  signable?(hashes: Iterable<string>): Iterable<string>
+  /**
    * Witnesses convicted by a fork-proof entry decided at a height below `height`: their votes,
    * sets and cosignatures do not count from `height` on. Read from the log, so every witness bans
    * a forker at the same height (`../convictions.ts`).
@@ -204,7 +210,7 @@ export class WitnessCore {
     if (this.options.witnesses.includes(this.self)) {
       let own = this.ownSets.find((s) => s.epoch === height)
       if (own === undefined) {
-        own = signEpochSet(this.options.network, height, this.pending, this.options.keys)
+        own = signEpochSet(this.options.network, height, this.options.log.signable?.(this.pending) ?? this.pending, this.options.keys)
         this.ownSets.push(own)
       }
       this.storeSet(own)

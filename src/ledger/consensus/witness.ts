@@ -53,6 +53,8 @@ const RESYNC_AFTER_TICKS = 8
 const RESYNC_TIMEOUT_MS = 60_000
 /** Pending entries re-published per re-gossip tick (oldest first). */
 const MAX_REPUBLISHED_ENTRIES = 64
+/** Twins held (bytes kept, never signed) per (author, seq) besides the pending one. */
+const MAX_HELD_TWINS = 2
 
 /**
  * "I am still at `height`": sent on `WITNESS_TOPIC` by a node that sees it is behind (a follower
@@ -143,6 +145,8 @@ export class WitnessService {
   private readonly quorum: number
   private core: WitnessCore | null = null
   private readonly known = new Map<string, DecodedEntry>()
+  /** `author:seq` → hashes of its held (not pending) twins. */
+  private readonly heldTwins = new Map<string, Set<string>>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private readonly decodedLeaves = new Map<string, Uint8Array>()
   /** Decided batches not yet appended (waiting for entry bytes), oldest first. */
@@ -220,6 +224,8 @@ export class WitnessService {
         log: {
           treeAfter: (entries) => this.treeAfter(entries),
           hasEntry: (h) => this.known.has(h),
+          // One entry per (author, seq) in a set, whatever path filled the pool (the store's row decides).
+          signable: (hashes) => this.signable(hashes),
           convictedBefore: (h) => [...this.store.convictions()].filter(([, c]) => bindsFromHeight(c, h, this.store.size())).map(([w]) => w),
         },
         cosign: (batch) => this.cosignBatch(batch),
@@ -230,17 +236,22 @@ export class WitnessService {
     )
     // A restart mid-round: the timers of that round died with the old process.
     this.perform(this.core.resume())
+    const rows = new Set<string>()
+    const undecodable: string[] = []
     for (const stored of this.store.pending()) {
       try {
         this.holdEntry(decodeEntry(stored.bytes, this.store.network))
+        rows.add(stored.hash)
       } catch {
-        // A pending row that no longer decodes is dropped; it was never final.
+        undecodable.push(stored.hash) // it was never final: dropped, or it would block its seq
       }
     }
+    this.store.removePending(undecodable)
     // Entries that became final while this core was not running (a log sync) are not pending, nor
-    // are hashes of the snapshot whose rows are gone (final, or a twin that lost, before a crash).
+    // are hashes of the snapshot whose rows are gone (final, or a twin that lost, before a crash or
+    // during a resync): the store's rows are the pool.
     this.dropSettled()
-    this.core.removePending(this.core.pendingEntries.filter((h) => !this.known.has(h)))
+    this.core.removePending(this.core.pendingEntries.filter((h) => !rows.has(h)))
     for (const proof of this.store.forkProofs()) {
       this.perform(this.core.receive({ kind: 'fork-proof', proof }))
       // A crash between finding a proof and submitting its entry: submit it now.
@@ -258,7 +269,13 @@ export class WitnessService {
       // Entries that are not final yet are re-announced too: a publish before the peers'
       // subscriptions were known reached nobody, and a witness that was down needs them.
       let budget = MAX_REPUBLISHED_ENTRIES
-      for (const h of this.known.keys()) if (budget-- > 0) this.republishEntry(h)
+      for (const [h, d] of this.known) {
+        if (budget <= 0) break
+        // Held twins are not re-announced: spreading entries that lost is what their author wants.
+        if (!this.isPending(d)) continue
+        budget--
+        this.republishEntry(h)
+      }
       if (this.isBehind()) {
         this.requestCatchUp()
         // Certificates stopped coming (the witnesses no longer keep those heights, or answer
@@ -309,6 +326,7 @@ export class WitnessService {
     if (this.store.hasSeq(author, seq) || (twin !== undefined && twin < decoded.hash)) throw new ReplayedSeqError(author, seq)
     this.admit(decoded)
     void this.publish(ENTRY_TOPIC, decoded.bytes)
+    if (this.undelivered.length > 0) this.tryDeliver()
     return decoded.hash
   }
 
@@ -323,17 +341,46 @@ export class WitnessService {
     const { author, seq } = decoded.entry
     if (this.store.hasSeq(author, seq)) return 'refused'
     const twin = this.store.pendingTwin(author, seq)
-    if (twin !== undefined && twin !== decoded.hash) {
-      if (twin < decoded.hash) {
-        this.holdEntry(decoded, false)
-        return 'held'
-      }
-      this.store.removePending([twin])
-      this.core?.removePending([twin])
+    if (twin === undefined || twin === decoded.hash) {
+      this.store.addPending(decoded)
+      this.holdEntry(decoded)
+      return 'pending'
     }
-    this.store.addPending(decoded)
+    const key = `${author}:${seq}`
+    const held = this.heldTwins.get(key) ?? new Set<string>()
+    if (twin < decoded.hash) {
+      // A few held twins per seq are all a decided batch can need; an author signing ever more
+      // twins must not grow what is kept.
+      if (held.size >= MAX_HELD_TWINS) return 'refused'
+      held.add(decoded.hash)
+      this.heldTwins.set(key, held)
+      this.holdEntry(decoded, false)
+      return 'held'
+    }
+    this.store.replacePending(twin, decoded)
+    this.core?.removePending([twin])
     this.holdEntry(decoded)
+    // The twin it displaced stays held (it may already be in sets that reach k), within the bound.
+    if (held.size < MAX_HELD_TWINS) {
+      held.add(twin)
+      this.heldTwins.set(key, held)
+    } else {
+      this.known.delete(twin)
+      this.decodedLeaves.delete(twin)
+    }
     return 'pending'
+  }
+
+  private *signable(hashes: Iterable<string>): Iterable<string> {
+    for (const h of hashes) {
+      const d = this.known.get(h)
+      if (d !== undefined && this.isPending(d)) yield h
+    }
+  }
+
+  /** Whether a held entry is the one pending for its (author, seq): signed into sets, re-announced. */
+  private isPending(d: DecodedEntry): boolean {
+    return this.store.pendingTwin(d.entry.author, d.entry.seq) === d.hash
   }
 
   // ---- gossip in ----
@@ -501,6 +548,8 @@ export class WitnessService {
       if (this.store.indexOf(h) !== undefined || this.store.hasSeq(d.entry.author, d.entry.seq)) settled.push(h)
     }
     for (const h of settled) {
+      const d = this.known.get(h)!
+      this.heldTwins.delete(`${d.entry.author}:${d.entry.seq}`)
       this.known.delete(h)
       this.decodedLeaves.delete(h)
     }
@@ -620,8 +669,10 @@ export class WitnessService {
     // Only an entry that proves it counts: a forker could otherwise file a junk entry against
     // itself first and so keep every correct witness from filing a real one.
     if (this.store.accusedInLog().has(proof.witness)) return
+    // A held twin does not count: it is never signed, and its author (the forker, say) may have
+    // made it just to stand in the way.
     for (const d of this.known.values()) {
-      if (d.entry.kind === 'fork-proof' && convictedBy(d.entry.body, this.store.convictionContext) === proof.witness) return
+      if (d.entry.kind === 'fork-proof' && this.isPending(d) && convictedBy(d.entry.body, this.store.convictionContext) === proof.witness) return
     }
     try {
       const seq = this.store.nextSeq(this.nodeId)
