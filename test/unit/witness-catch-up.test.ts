@@ -207,29 +207,44 @@ test('twins (two entries an author signed with one seq): a node holding the losi
   }
 })
 
-test('a witness restarted on a snapshot an older protocol version wrote ignores it and goes on deciding', async () => {
-  const { dir, network, bus, storeA, close } = twoStores('upgrade')
+/**
+ * A one-witness network whose witness made entry 1 final and stopped, leaving its snapshot in
+ * `dir`, to be rewritten as an older version would have left it; `restart` starts it again.
+ */
+async function stoppedAfterOneEntry(name: string) {
+  const stores = twoStores(name)
+  const { dir, network, bus, storeA } = stores
   const note = (seq: number) => noteOf(network, seq)
-  let a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
-  try {
+  const restart = (): WitnessService => {
+    const a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
     a.start()
-    a.submit(note(1))
+    return a
+  }
+  const first = restart()
+  try {
+    first.submit(note(1))
     await until('entry 1 final', () => storeA.size() === 1)
-    a.stop()
+  } finally {
+    first.stop()
+  }
+  return { ...stores, note, restart, file: join(dir, 'consensus-state.json'), height: storeA.latestFinalCheckpoint()!.epoch! + 1 }
+}
+
+test('a witness restarted on a snapshot an older protocol version wrote ignores it and goes on deciding', async () => {
+  const { network, storeA, close, note, restart, file, height } = await stoppedAfterOneEntry('upgrade')
+  let a: WitnessService | undefined
+  try {
     // As the build before epoch-set v2 left it when stopped between signing its set of the height
     // in progress and deciding that height: that set in the old format (v 1, another domain tag)
     // and no protocol field. Kept, it would stand as this witness's set and never verify.
-    const file = join(dir, 'consensus-state.json')
     const { protocol: _protocol, ...old } = JSON.parse(readFileSync(file, 'utf8')) as { protocol?: string }
-    const height = storeA.latestFinalCheckpoint()!.epoch! + 1
     const oldSet = { ...signEpochSet(network, height, [], witnessKey), v: 1 }
     writeFileSync(file, JSON.stringify({ ...old, ownSets: [oldSet] }))
-    a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
-    a.start()
+    a = restart()
     a.submit(note(2))
     await until('entry 2 final after the restart', () => storeA.size() === 2, 10_000)
   } finally {
-    a.stop()
+    a?.stop()
     close()
   }
 })
@@ -256,9 +271,7 @@ test('twins on one witness: a lower-hash twin takes the pending place of a highe
 })
 
 test('after an upgrade a witness stands by the epoch set it signed under the old protocol, where that set still verifies', async () => {
-  const { dir, network, bus, storeA, close } = twoStores('upgrade-set')
-  const note = (seq: number) => noteOf(network, seq)
-  let a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
+  const { network, bus, storeA, close, note, restart, file, height } = await stoppedAfterOneEntry('upgrade-set')
   const listener = new FakeBusPubSub(bus)
   const sets: Array<{ epoch: number; sig: string; entries: string[] }> = []
   listener.subscribe(WITNESS_TOPIC)
@@ -266,29 +279,22 @@ test('after an upgrade a witness stands by the epoch set it signed under the old
     const m = JSON.parse(new TextDecoder().decode(e.detail.data)) as { kind: string; set?: { epoch: number; sig: string; entries: string[] } }
     if (m.kind === 'epoch-set') sets.push(m.set!)
   })
+  let a: WitnessService | undefined
   try {
-    a.start()
-    a.submit(note(1))
-    await until('entry 1 final', () => storeA.size() === 1)
-    a.stop()
     // The old version had signed its (empty) set of the next height when it stopped. Epoch sets
     // are versioned apart from consensus messages, so that set still verifies: signing another
     // one for that height, now with entry 2 pending, would be a fork proof against itself.
-    const file = join(dir, 'consensus-state.json')
     const old = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-    const height = storeA.latestFinalCheckpoint()!.epoch! + 1
     const oldSet = signEpochSet(network, height, [], witnessKey)
     writeFileSync(file, JSON.stringify({ ...old, protocol: 'commons/tendermint/v2', ownSets: [oldSet] }))
     storeA.addPending(decodeEntry(note(2), network))
-    a = new WitnessService({ store: storeA, keys: witnessKey, pubsub: new FakeBusPubSub(bus), dataDir: dir })
-    a.start()
+    a = restart()
     await until('entry 2 final after the restart', () => storeA.size() === 2, 10_000)
     const atHeight = sets.filter((x) => x.epoch === height)
     assert.ok(atHeight.length > 0)
     assert.ok(atHeight.every((x) => x.sig === oldSet.sig), 'only the set signed before the upgrade went out for that height')
   } finally {
-    a.stop()
+    a?.stop()
     close()
   }
 })
-
