@@ -143,7 +143,11 @@ export function resolveEvidence(batch: EpochBatch, resolve: SetResolver): EpochS
  */
 export function checkBatchEntries(batch: EpochBatch, resolve: SetResolver, quorum: number): BatchVerdict | 'missing' {
   const sets = resolveEvidence(batch, resolve)
-  if (sets === undefined) return 'missing'
+  return sets === undefined ? 'missing' : checkEntriesOf(batch, sets, quorum)
+}
+
+/** {@link checkBatchEntries} for a caller that already resolved the named sets (in evidence order). */
+export function checkEntriesOf(batch: EpochBatch, sets: readonly EpochSet[], quorum: number): BatchVerdict {
   const expected = entriesAtThreshold(sets, quorum)
   if (expected.length !== batch.entries.length || expected.some((h, i) => h !== batch.entries[i])) {
     return { ok: false, reason: 'entries are not exactly those in ≥ k evidence sets' }

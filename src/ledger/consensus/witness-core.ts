@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { bytesToHex, type KeyPair } from '../../identity/index.js'
-import { batchId, buildBatch, censoredEntries, checkBatchEntries, EpochBatchSchema, resolveEvidence, validateBatch, type BatchTree, type EpochBatch } from './batch.js'
+import { batchId, buildBatch, censoredEntries, checkEntriesOf, EpochBatchSchema, resolveEvidence, validateBatch, type BatchTree, type EpochBatch } from './batch.js'
 import { verifyEpochSet as verifySignedSet } from '../epoch-set.js'
 import { EpochSetSchema, headerOf, signEpochSet, verifyEpochSet, type EpochSet, type EpochSetHeader } from './epoch-set.js'
 import { canonicalForkProof, epochSetFork, forkProofId, ForkProofSchema, verifyForkProof, voteFork, type ForkProof } from './fork-proof.js'
@@ -307,9 +307,7 @@ export class WitnessCore {
    */
   private acceptable(batch: EpochBatch, height: number): boolean {
     const named = resolveEvidence(batch, this.resolve)
-    if (named === undefined) return false
-    const verdict = checkBatchEntries(batch, this.resolve, this.options.quorum)
-    if (verdict === 'missing' || !verdict.ok) return false
+    if (named === undefined || !checkEntriesOf(batch, named, this.options.quorum).ok) return false
     if (!batch.entries.every((h) => this.options.log.hasEntry(h))) return false
     const tree = this.options.log.treeAfter(batch.entries)
     if (tree.size !== batch.tree.size || tree.root !== batch.tree.root) return false

@@ -56,6 +56,9 @@ const MAX_REPUBLISHED_ENTRIES = 64
 /** Twins held (bytes kept, never signed) per (author, seq) besides the pending one. */
 const MAX_HELD_TWINS = 2
 
+/** An entry's (author, seq) against the log and the pending pool (`WitnessService.standingOf`). */
+type SeqStanding = { readonly kind: 'final' } | { readonly kind: 'free' } | { readonly kind: 'twin'; readonly twin: string }
+
 /**
  * "I am still at `height`": sent on `WITNESS_TOPIC` by a node that sees it is behind (a follower
  * that synced the log while the witnesses decided further heights, or a witness back from a
@@ -321,10 +324,9 @@ export class WitnessService {
     const decoded = decodeEntry(bytes, this.store.network)
     if (this.store.indexOf(decoded.hash) !== undefined) return decoded.hash
     // A seq already final, or a twin of an entry pending here with a lower hash (it would never be signed): refused.
-    const { author, seq } = decoded.entry
-    const twin = this.store.pendingTwin(author, seq)
-    if (this.store.hasSeq(author, seq) || (twin !== undefined && twin < decoded.hash)) throw new ReplayedSeqError(author, seq)
-    this.admit(decoded)
+    const standing = this.standingOf(decoded)
+    if (standing.kind === 'final' || (standing.kind === 'twin' && standing.twin < decoded.hash)) throw new ReplayedSeqError(decoded.entry.author, decoded.entry.seq)
+    this.admit(decoded, standing)
     void this.publish(ENTRY_TOPIC, decoded.bytes)
     if (this.undelivered.length > 0) this.tryDeliver()
     return decoded.hash
@@ -337,16 +339,15 @@ export class WitnessService {
    * never signed. A lower-hash twin takes the pending one's place, so every correct witness
    * converges on the same twin and at most one can reach k (`LogStore.addPending`).
    */
-  private admit(decoded: DecodedEntry): 'pending' | 'held' | 'refused' {
-    const { author, seq } = decoded.entry
-    if (this.store.hasSeq(author, seq)) return 'refused'
-    const twin = this.store.pendingTwin(author, seq)
-    if (twin === undefined || twin === decoded.hash) {
+  private admit(decoded: DecodedEntry, standing: SeqStanding = this.standingOf(decoded)): 'pending' | 'held' | 'refused' {
+    if (standing.kind === 'final') return 'refused'
+    if (standing.kind === 'free') {
       this.store.addPending(decoded)
       this.holdEntry(decoded)
       return 'pending'
     }
-    const key = `${author}:${seq}`
+    const { twin } = standing
+    const key = `${decoded.entry.author}:${decoded.entry.seq}`
     const held = this.heldTwins.get(key) ?? new Set<string>()
     if (twin < decoded.hash) {
       // A few held twins per seq are all a decided batch can need; an author signing ever more
@@ -369,6 +370,14 @@ export class WitnessService {
       this.decodedLeaves.delete(twin)
     }
     return 'pending'
+  }
+
+  /** Where an entry's (author, seq) stands: final in the log, free, or taken by a pending twin. */
+  private standingOf(decoded: DecodedEntry): SeqStanding {
+    const { author, seq } = decoded.entry
+    if (this.store.hasSeq(author, seq)) return { kind: 'final' }
+    const twin = this.store.pendingTwin(author, seq)
+    return twin === undefined || twin === decoded.hash ? { kind: 'free' } : { kind: 'twin', twin }
   }
 
   private *signable(hashes: Iterable<string>): Iterable<string> {
@@ -545,7 +554,8 @@ export class WitnessService {
     const settled: string[] = []
     for (const [h, d] of this.known) {
       if (authors !== undefined && !authors.has(d.entry.author)) continue
-      if (this.store.indexOf(h) !== undefined || this.store.hasSeq(d.entry.author, d.entry.seq)) settled.push(h)
+      // An entry in the log has its seq there: one lookup covers it and its twins.
+      if (this.store.hasSeq(d.entry.author, d.entry.seq)) settled.push(h)
     }
     for (const h of settled) {
       const d = this.known.get(h)!
